@@ -1,0 +1,41 @@
+# kgraph: `make run` builds the default graph and shows it; `make test` runs every test.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STORE  ?= .kgraph
+
+.PHONY: run test lint format bench clean help
+
+help:
+	@echo "make run    - create .venv, install kgraph, build the default graph, print a sample query"
+	@echo "make test   - install with dev extras and run every test (slow full-scale ones too)"
+	@echo "make lint   - ruff and mypy"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(BIN)/kgraph build --store $(STORE) --format table
+	@echo
+	@echo "Sample query: diagnoses that support CPT 74360, with the briefing line behind each edge"
+	$(BIN)/kgraph query --store $(STORE) --format table \
+	  'SELECT ?diagnosis ?role ?line WHERE { ?a rdf:subject ?diagnosis ; rdf:predicate kg:supports ; rdf:object CPT:74360 ; kg:role ?role ; kg:line ?line } ORDER BY ?line'
+
+test: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check kgraph tests bench
+	$(BIN)/mypy kgraph
+
+clean:
+	rm -rf $(VENV) $(STORE) $(STORE).d .pytest_cache

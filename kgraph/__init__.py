@@ -1,0 +1,33 @@
+"""kgraph: a knowledge graph of medical billing-coding relationships.
+
+The public API::
+
+    import kgraph
+    store = kgraph.build()                       # data/sources.toml -> .kgraph
+    store = kgraph.open(".kgraph")               # read-only
+    kgraph.query(store, "SELECT ...").rows       # SPARQL 1.1, CURIEs in rows
+    store.rdflib()                               # rdflib.Dataset on the same Oxigraph store
+"""
+
+from kgraph.build import build
+from kgraph.errors import BuildError, CurieError, KGraphError, QueryError, SourceError, StoreError
+from kgraph.sparql import Table, named_queries, query
+from kgraph.store import Store
+from kgraph.store import open as open  # noqa: PLC0414 - kgraph.open is the public name
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BuildError",
+    "CurieError",
+    "KGraphError",
+    "QueryError",
+    "SourceError",
+    "Store",
+    "StoreError",
+    "Table",
+    "build",
+    "named_queries",
+    "open",
+    "query",
+]

@@ -1,0 +1,299 @@
+"""Manifest -> readers -> records -> a new store, swapped in atomically.
+
+Input: a TOML manifest (default ``data/sources.toml``) listing sources as ``[[source]]`` tables
+with ``kind``, ``path`` (relative to the manifest), ``licence`` and optional ``release``, plus
+extra briefing files. Output: the opened ``Store``. Every source is read completely before
+anything is written; a build writes a new directory ``<store>.d/<build-id>/`` and only then
+swaps the ``<store>`` symlink with an atomic rename, so a failed or killed build leaves the
+previous store intact and openable. Two builds of one store at once: the second is refused.
+
+Raises ``BuildError`` (with every problem of every source) when a source is refused (empty,
+not UTF-8, no title line ...) unless ``keep_going``, or when ``strict`` and any row was
+skipped; ``StoreError`` when the store is locked by another build.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+import tomllib
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from kgraph import namespaces as ns
+from kgraph.errors import BuildError, Origin, StoreError
+from kgraph.records import Code, Edge, Fact, Gap, Problem
+from kgraph.sources import READERS, payers
+from kgraph.store import QuadWriter, Store, builds_dir, store_path
+from kgraph.store import open as open_store
+
+DEFAULT_MANIFEST = Path("data") / "sources.toml"
+KEEP_BUILDS = 2
+NODE_KINDS = ("CPT", "HCPCS", "ICD-10-CM", "modifier", "taxonomy", "payer", "Medicare specialty", "gap")
+
+
+@dataclass
+class SourceSpec:
+    """One entry of a manifest."""
+
+    kind: str
+    path: Path
+    licence: str = ""
+    release: str = ""
+    origin: Origin = field(default_factory=lambda: Origin("<command line>"))
+
+    @property
+    def display(self) -> str:
+        return shown_path(self.path)
+
+
+def shown_path(path: Path) -> str:
+    """A path as users see it in messages: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path.resolve())
+
+
+def read_manifest(manifest: str | os.PathLike[str]) -> list[SourceSpec]:
+    """The sources of a manifest file; raises ``BuildError`` naming each bad entry."""
+    path = Path(manifest)
+    shown = shown_path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BuildError(f"{shown}: manifest not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise BuildError(f"{shown}: not a valid TOML manifest: {exc}") from None
+    specs: list[SourceSpec] = []
+    errors: list[str] = []
+    entries = data.get("source", [])
+    if not isinstance(entries, list) or not entries:
+        raise BuildError(f"{shown}: no [[source]] entries")
+    for number, entry in enumerate(entries, 1):
+        where = f"{shown}: source #{number}"
+        kind, rel = entry.get("kind"), entry.get("path")
+        if kind not in READERS:
+            errors.append(f"{where}: unknown kind {kind!r}; known kinds: {', '.join(sorted(READERS))}")
+            continue
+        if not isinstance(rel, str) or not rel:
+            errors.append(f"{where}: no path")
+            continue
+        specs.append(SourceSpec(kind, path.parent / rel, str(entry.get("licence", "")),
+                                str(entry.get("release", "")), Origin(shown)))
+    if errors:
+        raise BuildError("\n".join(errors))
+    return specs
+
+
+@dataclass
+class SourceResult:
+    spec: SourceSpec
+    id: str
+    sha256: str
+    records: list[Code | Edge | Fact | Gap]
+    problems: list[Problem]
+
+    @property
+    def refused(self) -> bool:
+        return any(p.fatal for p in self.problems)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError:
+        return ""
+    return digest.hexdigest()
+
+
+def _read_sources(specs: list[SourceSpec]) -> list[SourceResult]:
+    registry = payers.PayerRegistry()
+    for spec in specs:
+        if spec.kind == "payers" and spec.path.exists():
+            loaded = payers.load(spec.path, display=spec.display)
+            registry.names.update(loaded.names)
+            registry.by_key.update(loaded.by_key)
+            registry.parents.update(loaded.parents)
+    results: list[SourceResult] = []
+    used: set[str] = set()
+    for spec in specs:
+        base = f"{spec.kind}-{ns.slug(spec.path.stem)}"
+        sid, n = base, 1
+        while sid in used:
+            n += 1
+            sid = f"{base}-{n}"
+        used.add(sid)
+        records = list(READERS[spec.kind](spec.path, display=spec.display, payers=registry))
+        problems = [r for r in records if isinstance(r, Problem)]
+        kept = [r for r in records if not isinstance(r, Problem)]
+        results.append(SourceResult(spec, sid, sha256_of(spec.path), kept, problems))
+    return results
+
+
+@contextmanager
+def _lock(path: Path) -> Iterator[None]:
+    directory = builds_dir(path)
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / ".lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreError(f"{path}: another build of this store is running; try again when it ends") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def build(
+    manifest: str | os.PathLike[str] | None = None,
+    *,
+    store: str | os.PathLike[str] | None = None,
+    briefings: list[str] | tuple[str, ...] = (),
+    keep_going: bool = False,
+    strict: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> Store:
+    """Build a store from a manifest and extra briefings, and return it opened read-only.
+
+    >>> import kgraph, tempfile, pathlib
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> st = kgraph.build(store=tmp / "kg")              # the default manifest, data/sources.toml
+    >>> st.counts["relations"]["kg:supports"]
+    8
+    """
+    say = progress or (lambda _msg: None)
+    started = time.perf_counter()
+    path = store_path(store)
+    specs = read_manifest(manifest or DEFAULT_MANIFEST)
+    specs += [SourceSpec("briefing", Path(b), "user-supplied briefing") for b in briefings]
+    with _lock(path):
+        results = _read_sources(specs)
+        problems = [p for r in results for p in r.problems]
+        refused = [r for r in results if r.refused]
+        unchanged = f"the store at {path} is unchanged"
+        if refused and not keep_going:
+            names = ", ".join(r.spec.display for r in refused)
+            raise BuildError(f"build refused: cannot read {names}; {unchanged}", problems)
+        if strict and any(p.severity == "error" for p in problems):
+            raise BuildError(f"build refused (--strict): rows were skipped; {unchanged}", problems)
+        used = [r for r in results if not r.refused]
+        for r in used:
+            say(f"read {r.spec.display}: {len(r.records)} records, {len(r.problems)} problems")
+        built = _write(path, used, refused, problems, started)
+    say(f"built {built.build_dir.name} in {time.perf_counter() - started:.1f} s")
+    return built
+
+
+def _write(path: Path, used: list[SourceResult], refused: list[SourceResult], problems: list[Problem],
+           started: float) -> Store:
+    if path.exists() and not path.is_symlink():
+        raise StoreError(f"{path}: exists and is not a kgraph store symlink; remove it or choose --store")
+    directory = builds_dir(path)
+    # sortable by time (microseconds), unique across machines sharing a folder
+    build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
+    tmp = directory / f".tmp-{build_id}"
+    final = directory / build_id
+    built_at = datetime.now(UTC).isoformat(timespec="seconds")
+    try:
+        tmp.mkdir(parents=True)
+        database = ox.Store(str(tmp / "oxigraph"))
+        ontology = ns.ONTOLOGY_DIR / "kgraph.ttl"
+        if ontology.exists():
+            database.bulk_load(path=str(ontology), format=ox.RdfFormat.TURTLE,
+                               to_graph=ns.term("GRAPH:ontology"))
+        sources = []
+        for result in used:
+            writer = QuadWriter(result.id)
+            meta = {"file": result.spec.display, "sha256": result.sha256, "kind": result.spec.kind,
+                    "licence": result.spec.licence, "release": result.spec.release, "built_at": built_at}
+            database.bulk_extend(writer.source_quads(meta))
+            database.bulk_extend(writer.quads(result.records))
+            sources.append({**meta, "id": result.id, "records": len(result.records),
+                            "problems": len(result.problems)})
+        database.flush()
+        counts = count(database)
+        info: dict[str, Any] = {
+            "id": build_id,
+            "built_at": built_at,
+            "sources": sources,
+            "refused": [r.spec.display for r in refused],
+            "problems": [str(p) for p in problems],
+            "counts": counts,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+        del database
+        (tmp / "build.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
+        os.replace(tmp, final)
+        link = path.with_name(f".{path.name}.swap-{build_id}")
+        os.symlink(os.path.join(directory.name, build_id), link)
+        os.replace(link, path)  # the atomic step: readers see the old build or the new one
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _prune(path)
+    return open_store(path)
+
+
+def _prune(path: Path) -> None:
+    """Keep the newest builds (and whatever the symlink points at); remove the rest."""
+    directory = builds_dir(path)
+    current = path.resolve().name
+    builds = sorted(d for d in directory.iterdir() if d.is_dir() and not d.name.startswith("."))
+    for old in builds[:-KEEP_BUILDS]:
+        if old.name != current:
+            shutil.rmtree(old, ignore_errors=True)
+    for stale in directory.glob(".tmp-*"):
+        # a build killed part-way leaves its temporary directory; no live build holds the lock now
+        shutil.rmtree(stale, ignore_errors=True)
+    for link in path.parent.glob(f".{path.name}.swap-*"):
+        link.unlink(missing_ok=True)
+
+
+def count(database: ox.Store) -> dict[str, Any]:
+    """Counts by node kind and by relation (CURIEs), precomputed at build time for ``stats``."""
+    kinds = {kind: 0 for kind in NODE_KINDS}
+    class_kind = {cls: kind for kind, cls in ns.KIND_CLASSES.items()}
+    q = "SELECT ?c (COUNT(DISTINCT ?n) AS ?k) WHERE { ?n a ?c } GROUP BY ?c"
+    others: dict[str, int] = {}
+    for row in _select(database, q):
+        cls, k = row["c"].value, int(row["k"].value)
+        if cls in class_kind:
+            kinds[class_kind[cls]] = k
+        else:
+            others[ns.curie(cls)] = k
+    relations = {f"kg:{r}": 0 for r in ns.RELATIONS}
+    relations["skos:broader"] = 0
+    values = " ".join(f"<{ns.iri(r)}>" for r in relations)
+    q = (f"SELECT ?p (COUNT(*) AS ?k) WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ VALUES ?p {{ {values} }} "
+         "?s ?p ?o } } GROUP BY ?p")
+    for row in _select(database, q):
+        relations[ns.curie(row["p"].value)] = int(row["k"].value)
+    return {
+        "nodes": kinds,
+        "relations": relations,
+        "assertions": others.get("kg:Assertion", 0),
+        "sources": others.get("kg:Source", 0),
+        "quads": len(database),
+    }
+
+
+def _select(database: ox.Store, sparql: str) -> ox.QuerySolutions:
+    result = database.query(sparql, use_default_graph_as_union=True)
+    assert isinstance(result, ox.QuerySolutions)
+    return result

@@ -1,0 +1,96 @@
+"""Frozen records passed from source readers to the build: Code, Edge, Fact, Gap, Problem.
+
+Readers yield these and never import rdflib or pyoxigraph; ``kgraph.store`` turns them into
+quads. Codes are CURIE strings (``CPT:74360``), never numbers. Qualifiers are a sorted tuple
+of (name, value) pairs so that records stay hashable and their order stable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from kgraph.errors import Origin, located
+
+Severity = Literal["error", "warning", "info"]
+
+
+def qualifiers(**values: str | None) -> tuple[tuple[str, str], ...]:
+    """Qualifier pairs from keyword arguments, leaving out empty values."""
+    return tuple(sorted((k, v) for k, v in values.items() if v))
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """A node: a code (or payer) and what the source says about it."""
+
+    curie: str
+    origin: Origin
+    label: str | None = None
+    #: extra literal properties (kg: local name -> values), e.g. aliases of a payer
+    props: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """A typed edge ``subject --relation--> object`` with its qualifiers and evidence."""
+
+    subject: str
+    relation: str  # kg: local name, e.g. "supports"
+    object: str
+    origin: Origin
+    qualifiers: tuple[tuple[str, str], ...] = ()
+
+    def qualifier_map(self) -> Mapping[str, str]:
+        return dict(self.qualifiers)
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A literal property of a subject, optionally valid over a date range (ISO dates)."""
+
+    subject: str
+    property: str  # kg: local name
+    value: str
+    origin: Origin
+    valid_from: str | None = None
+    valid_to: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """'Data not available in the input': what is missing, about which subject, in what context."""
+
+    subject: str
+    field: str
+    origin: Origin
+    context: str | None = None
+    text: str = "Data not available in the input"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something wrong in a source, and what the reader did about it.
+
+    ``action`` is one of ``row skipped``, ``table skipped``, ``file refused``, ``kept``.
+    A ``file refused`` problem makes the reader stop; the build then refuses the file.
+    """
+
+    origin: Origin
+    message: str
+    severity: Severity = "error"
+    action: str = "row skipped"
+    curie: str | None = None
+    extra: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def fatal(self) -> bool:
+        return self.action == "file refused"
+
+    def __str__(self) -> str:
+        suffix = f" ({self.action})" if self.action != "kept" else ""
+        return located(self.origin, self.curie, self.message) + suffix
+
+
+Record = Code | Edge | Fact | Gap | Problem
