@@ -9,11 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal
 
 from kgraph.errors import Origin, located
 
 Severity = Literal["error", "warning", "info"]
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A field value that is a node (a CURIE such as ``CPT:74360``), not a literal."""
+
+    curie: str
+
+
+#: a literal (xsd:string, xsd:integer, xsd:date) or a node
+Value = str | int | date | Ref
 
 
 def qualifiers(**values: str | None) -> tuple[tuple[str, str], ...]:
@@ -41,6 +53,8 @@ class Edge:
     object: str
     origin: Origin
     qualifiers: tuple[tuple[str, str], ...] = ()
+    #: False for code-set edges (hierarchy, crosswalk): the plain triple only, no statement node
+    statement: bool = True
 
     def qualifier_map(self) -> Mapping[str, str]:
         return dict(self.qualifiers)
@@ -52,7 +66,7 @@ class Fact:
 
     subject: str
     property: str  # kg: local name
-    value: str
+    value: Value
     origin: Origin
     valid_from: str | None = None
     valid_to: str | None = None
@@ -93,4 +107,31 @@ class Problem:
         return located(self.origin, self.curie, self.message) + suffix
 
 
-Record = Code | Edge | Fact | Gap | Problem
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A code-set row stored compactly (ARCHITECTURE.md decision 4).
+
+    One node per row, its IRI minted from source and line, typed ``kg:<kind>`` and holding
+    ``fields`` (kg: local name -> value). ``edge`` is the plain triple (subject CURIE, relation,
+    object CURIE) also written when the row is in effect at the file's date, else None.
+    """
+
+    kind: str
+    origin: Origin
+    fields: tuple[tuple[str, Value], ...]
+    edge: tuple[str, str, str] | None = None
+
+    def field_map(self) -> Mapping[str, Value]:
+        return dict(self.fields)
+
+
+@dataclass(frozen=True, slots=True)
+class Meta:
+    """Something a reader learned about its source as a whole: release, effective date, notice."""
+
+    key: str  # "release", "effective", "notice", "layout"
+    value: str
+    origin: Origin
+
+
+Record = Code | Edge | Fact | Gap | Problem | Row | Meta
