@@ -22,7 +22,7 @@ import shutil
 import time
 import tomllib
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,7 +33,7 @@ import pyoxigraph as ox
 
 from kgraph import namespaces as ns
 from kgraph.errors import BuildError, Origin, StoreError
-from kgraph.records import Code, Edge, Fact, Gap, Problem
+from kgraph.records import Problem, Record
 from kgraph.sources import READERS, payers
 from kgraph.store import QuadWriter, Store, builds_dir, store_path
 from kgraph.store import open as open_store
@@ -97,17 +97,33 @@ def read_manifest(manifest: str | os.PathLike[str]) -> list[SourceSpec]:
     return specs
 
 
+#: kinds read completely before anything is written (small; all their problems reported at once)
+SMALL_KINDS = ("payers", "briefing")
+
+
 @dataclass
 class SourceResult:
+    """What a build did with one source."""
+
     spec: SourceSpec
     id: str
     sha256: str
-    records: list[Code | Edge | Fact | Gap]
-    problems: list[Problem]
+    problems: list[Problem] = field(default_factory=list)
+    records: int = 0
+    reused: bool = False
+    #: problems of a reused source, as reported when it was read
+    reused_texts: list[str] = field(default_factory=list)
+
+    def problem_texts(self) -> list[str]:
+        return self.reused_texts if self.reused else [str(p) for p in self.problems]
 
     @property
     def refused(self) -> bool:
         return any(p.fatal for p in self.problems)
+
+
+class _Refused(Exception):
+    """Raised inside a record stream when a reader refuses its file."""
 
 
 def sha256_of(path: Path) -> str:
@@ -121,7 +137,26 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _read_sources(specs: list[SourceSpec]) -> list[SourceResult]:
+def _fingerprint() -> str:
+    """A hash of the code that turns sources into quads: reuse a graph only if it is unchanged."""
+    digest = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for module in sorted([*here.glob("sources/*.py"), here / "store.py", here / "namespaces.py"]):
+        digest.update(module.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _source_id(spec: SourceSpec, used: set[str]) -> str:
+    base = f"{spec.kind}-{ns.slug(spec.path.stem)}"
+    sid, n = base, 1
+    while sid in used:
+        n += 1
+        sid = f"{base}-{n}"
+    used.add(sid)
+    return sid
+
+
+def _registry(specs: list[SourceSpec]) -> payers.PayerRegistry:
     registry = payers.PayerRegistry()
     for spec in specs:
         if spec.kind == "payers" and spec.path.exists():
@@ -129,21 +164,29 @@ def _read_sources(specs: list[SourceSpec]) -> list[SourceResult]:
             registry.names.update(loaded.names)
             registry.by_key.update(loaded.by_key)
             registry.parents.update(loaded.parents)
-    results: list[SourceResult] = []
-    used: set[str] = set()
-    for spec in specs:
-        base = f"{spec.kind}-{ns.slug(spec.path.stem)}"
-        sid, n = base, 1
-        while sid in used:
-            n += 1
-            sid = f"{base}-{n}"
-        used.add(sid)
-        records = list(READERS[spec.kind](spec.path, display=spec.display, payers=registry))
-        problems = [r for r in records if isinstance(r, Problem)]
-        kept = [r for r in records if not isinstance(r, Problem)]
-        results.append(SourceResult(spec, sid, sha256_of(spec.path), kept, problems))
-    return results
+    return registry
 
+
+def _records(spec: SourceSpec, registry: payers.PayerRegistry) -> Iterator[Record]:
+    kwargs: dict[str, Any] = {"display": spec.display, "payers": registry}
+    if spec.release:
+        kwargs["release"] = spec.release
+    return READERS[spec.kind](spec.path, **kwargs)
+
+
+def _stream(records: Iterable[Record], result: SourceResult, say: Callable[[str], None]) -> Iterator[Record]:
+    """Pass records on, keeping problems aside; stop the stream when the reader refuses the file."""
+    step = 500_000
+    for record in records:
+        if isinstance(record, Problem):
+            result.problems.append(record)
+            if record.fatal:
+                raise _Refused
+            continue
+        result.records += 1
+        if result.records % step == 0:
+            say(f"  {result.spec.display}: {result.records:,} records")
+        yield record
 
 @contextmanager
 def _lock(path: Path) -> Iterator[None]:
@@ -167,9 +210,13 @@ def build(
     briefings: list[str] | tuple[str, ...] = (),
     keep_going: bool = False,
     strict: bool = False,
+    reuse: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> Store:
     """Build a store from a manifest and extra briefings, and return it opened read-only.
+
+    Sources whose file sha256 (and kgraph's reader code) is unchanged since the current build
+    are copied from it instead of being read again, unless ``reuse=False``.
 
     >>> import kgraph, tempfile, pathlib
     >>> tmp = pathlib.Path(tempfile.mkdtemp())
@@ -183,57 +230,109 @@ def build(
     specs = read_manifest(manifest or DEFAULT_MANIFEST)
     specs += [SourceSpec("briefing", Path(b), "user-supplied briefing") for b in briefings]
     with _lock(path):
-        results = _read_sources(specs)
-        problems = [p for r in results for p in r.problems]
-        refused = [r for r in results if r.refused]
-        unchanged = f"the store at {path} is unchanged"
-        if refused and not keep_going:
-            names = ", ".join(r.spec.display for r in refused)
-            raise BuildError(f"build refused: cannot read {names}; {unchanged}", problems)
-        if strict and any(p.severity == "error" for p in problems):
-            raise BuildError(f"build refused (--strict): rows were skipped; {unchanged}", problems)
-        used = [r for r in results if not r.refused]
-        for r in used:
-            say(f"read {r.spec.display}: {len(r.records)} records, {len(r.problems)} problems")
-        built = _write(path, used, refused, problems, started)
+        if path.exists() and not path.is_symlink():
+            raise StoreError(f"{path}: exists and is not a kgraph store symlink; remove it or choose --store")
+        registry = _registry(specs)
+        used_ids: set[str] = set()
+        results = [SourceResult(spec, _source_id(spec, used_ids), sha256_of(spec.path)) for spec in specs]
+        # Small sources are read completely first, so that every problem in them is reported
+        # at once and a refused briefing stops the build before anything is written.
+        early: dict[str, list[Record]] = {}
+        for result in results:
+            if result.spec.kind in SMALL_KINDS:
+                records = list(_records(result.spec, registry))
+                result.problems = [r for r in records if isinstance(r, Problem)]
+                early[result.id] = [r for r in records if not isinstance(r, Problem)]
+        _check(path, results, keep_going, strict)
+        built = _write(path, results, early, registry, keep_going, strict, reuse, say, started)
     say(f"built {built.build_dir.name} in {time.perf_counter() - started:.1f} s")
     return built
 
 
-def _write(path: Path, used: list[SourceResult], refused: list[SourceResult], problems: list[Problem],
-           started: float) -> Store:
-    if path.exists() and not path.is_symlink():
-        raise StoreError(f"{path}: exists and is not a kgraph store symlink; remove it or choose --store")
+def _check(path: Path, results: list[SourceResult], keep_going: bool, strict: bool) -> None:
+    problems = [p for r in results for p in r.problems]
+    refused = [r for r in results if r.refused]
+    unchanged = f"the store at {path} is unchanged"
+    if refused and not keep_going:
+        names = ", ".join(r.spec.display for r in refused)
+        raise BuildError(f"build refused: cannot read {names}; {unchanged}", problems)
+    if strict and any(p.severity == "error" for p in problems):
+        raise BuildError(f"build refused (--strict): rows were skipped; {unchanged}", problems)
+
+
+def _previous(path: Path) -> tuple[ox.Store | None, dict[str, Any]]:
+    """The current build (read-only) and its build.json, to reuse unchanged sources from."""
+    try:
+        old = open_store(path)
+    except StoreError:
+        return None, {}
+    return old.ox, old.info
+
+
+def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record]],
+           registry: payers.PayerRegistry, keep_going: bool, strict: bool, reuse: bool,
+           say: Callable[[str], None], started: float) -> Store:
     directory = builds_dir(path)
     # sortable by time (microseconds), unique across machines sharing a folder
     build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
     tmp = directory / f".tmp-{build_id}"
     final = directory / build_id
     built_at = datetime.now(UTC).isoformat(timespec="seconds")
+    fingerprint = _fingerprint()
+    old_store, old_info = _previous(path) if reuse else (None, {})
+    old_sources = {(s.get("kind"), s.get("file"), s.get("sha256"), s.get("fingerprint"), s.get("release"),
+                    s.get("licence")): s for s in old_info.get("sources", [])}
     try:
         tmp.mkdir(parents=True)
         database = ox.Store(str(tmp / "oxigraph"))
         ontology = ns.ONTOLOGY_DIR / "kgraph.ttl"
         if ontology.exists():
-            database.bulk_load(path=str(ontology), format=ox.RdfFormat.TURTLE,
-                               to_graph=ns.term("GRAPH:ontology"))
+            database.bulk_load(path=str(ontology), format=ox.RdfFormat.TURTLE, to_graph=ns.term("GRAPH:ontology"))
         sources = []
-        for result in used:
-            writer = QuadWriter(result.id)
-            meta = {"file": result.spec.display, "sha256": result.sha256, "kind": result.spec.kind,
-                    "licence": result.spec.licence, "release": result.spec.release, "built_at": built_at}
-            database.bulk_extend(writer.source_quads(meta))
-            database.bulk_extend(writer.quads(result.records))
-            sources.append({**meta, "id": result.id, "records": len(result.records),
-                            "problems": len(result.problems)})
+        for result in results:
+            spec = result.spec
+            meta = {"file": spec.display, "sha256": result.sha256, "kind": spec.kind, "licence": spec.licence,
+                    "release": spec.release, "built_at": built_at}
+            key = (spec.kind, spec.display, result.sha256, fingerprint, spec.release, spec.licence)
+            previous = old_sources.get(key)
+            if previous and old_store is not None and result.sha256 and spec.kind not in SMALL_KINDS:
+                _copy_graph(old_store, database, previous["id"], result.id, tmp)
+                result.records, result.reused = previous.get("records", 0), True
+                result.reused_texts = list(previous.get("problem_texts", []))
+                say(f"reused {spec.display} (unchanged, sha256 {result.sha256[:12]})")
+            elif result.refused:
+                continue
+            else:
+                writer = QuadWriter(result.id)
+                stream: Iterable[Record]
+                if result.id in early:
+                    stream = early[result.id]
+                    result.records = len(early[result.id])
+                else:
+                    say(f"reading {spec.display} ...")
+                    stream = _stream(_records(spec, registry), result, say)
+                try:
+                    database.bulk_extend(writer.quads(stream))
+                except _Refused:
+                    database.clear_graph(writer.graph)
+                    _check(path, results, keep_going, strict)
+                    continue
+                database.bulk_extend(writer.source_quads(meta))
+                say(f"read {spec.display}: {result.records:,} records, {len(result.problems)} problems")
+            sources.append({**meta, "id": result.id, "records": result.records, "problems": len(result.problem_texts()),
+                            "fingerprint": fingerprint, "reused": result.reused,
+                            "problem_texts": result.problem_texts()})
+        _check(path, results, keep_going=True, strict=strict)
         database.flush()
+        database.optimize()
         counts = count(database)
+        problems = [text for r in results for text in r.problem_texts()]
         info: dict[str, Any] = {
             "id": build_id,
             "built_at": built_at,
             "sources": sources,
-            "refused": [r.spec.display for r in refused],
-            "problems": [str(p) for p in problems],
+            "refused": [r.spec.display for r in results if r.refused],
+            "problems": problems,
             "counts": counts,
             "seconds": round(time.perf_counter() - started, 3),
         }
@@ -250,6 +349,13 @@ def _write(path: Path, used: list[SourceResult], refused: list[SourceResult], pr
     return open_store(path)
 
 
+def _copy_graph(old: ox.Store, new: ox.Store, old_id: str, new_id: str, tmp: Path) -> None:
+    """Copy one source's named graph from the previous build (Rust-side dump and bulk load)."""
+    dump = tmp / f"reuse-{new_id}.nt"
+    old.dump(str(dump), format=ox.RdfFormat.N_TRIPLES, from_graph=ns.term(f"GRAPH:{old_id}"))
+    text_graph = ns.term(f"GRAPH:{new_id}")
+    new.bulk_load(path=str(dump), format=ox.RdfFormat.N_TRIPLES, to_graph=text_graph)
+    dump.unlink()
 def _prune(path: Path) -> None:
     """Keep the newest builds (and whatever the symlink points at); remove the rest."""
     directory = builds_dir(path)

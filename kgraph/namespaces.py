@@ -154,6 +154,10 @@ PROPERTIES: tuple[str, ...] = (
     "release",
     "sourceKind",
     "builtAt",
+    "effective",
+    "notice",
+    "layout",
+    "history",
 )
 
 

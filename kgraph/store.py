@@ -13,14 +13,15 @@ import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
 from kgraph import namespaces as ns
-from kgraph.errors import StoreError
-from kgraph.records import Code, Edge, Fact, Gap, Problem, Record
+from kgraph.errors import Origin, StoreError
+from kgraph.records import Code, Edge, Fact, Gap, Meta, Problem, Record, Ref, Row, Value
 
 RDF_TYPE = ox.NamedNode(ns.RDF + "type")
 RDFS_LABEL = ox.NamedNode(ns.RDFS + "label")
@@ -107,44 +108,110 @@ def literal(value: str) -> ox.Literal:
     return ox.Literal(value)
 
 
+XSD_DATE = ox.NamedNode(ns.XSD + "date")
+RDF_SUBJECT = ox.NamedNode(ns.RDF + "subject")
+RDF_PREDICATE = ox.NamedNode(ns.RDF + "predicate")
+RDF_OBJECT = ox.NamedNode(ns.RDF + "object")
+
+
 class QuadWriter:
-    """Turns the records of one source into quads in that source's named graph."""
+    """Turns the records of one source into quads in that source's named graph.
+
+    Briefing edges get a statement node (``kg:Assertion``); code-set rows one compact node each
+    (``ROW:<source>/L<line>``) holding their fields; code-set edges with ``statement=False`` are
+    plain triples whose provenance is their named graph. Term objects are cached because code-set
+    files repeat the same codes and field names millions of times.
+    """
 
     def __init__(self, source_id: str) -> None:
         self.source_id = source_id
         self.graph = ns.term(f"GRAPH:{source_id}")
         self.source = ns.term(f"SOURCE:{source_id}")
-        self._serial: dict[int, int] = {}
+        self.metas: list[Meta] = []
+        self._serial: dict[tuple[str, int], int] = {}
+        self._last_row: tuple[str, int] = ("", 0)
+        self._row_n = 0
+        self._nodes: dict[str, ox.NamedNode] = {}
+        self._dates: dict[date, ox.Literal] = {}
+
+    def node(self, curie: str) -> ox.NamedNode:
+        found = self._nodes.get(curie)
+        if found is None:
+            if len(self._nodes) > 500_000:
+                self._nodes.clear()
+            found = self._nodes[curie] = ox.NamedNode(ns.iri(curie) if ":" in curie else ns.KG + curie)
+        return found
+
+    def value(self, value: Value) -> ox.NamedNode | ox.Literal:
+        if isinstance(value, str):
+            return ox.Literal(value)
+        if isinstance(value, Ref):
+            return self.node(value.curie)
+        if isinstance(value, bool):  # pragma: no cover - readers write flags as strings
+            return ox.Literal("true" if value else "false")
+        if isinstance(value, int):
+            return ox.Literal(str(value), datatype=XSD_INTEGER)
+        if isinstance(value, date):
+            found = self._dates.get(value)
+            if found is None:
+                found = self._dates[value] = ox.Literal(value.isoformat(), datatype=XSD_DATE)
+            return found
+        raise TypeError(f"not a field value: {value!r}")
 
     def _mint(self, prefix: str, line: int) -> ox.NamedNode:
-        n = self._serial.get(line, 0) + 1
-        self._serial[line] = n
+        n = self._serial.get((prefix, line), 0) + 1
+        self._serial[(prefix, line)] = n
         return ns.term(f"{prefix}:{self.source_id}/L{line}-{n}")
 
+    def _mint_row(self, origin: Origin) -> ox.NamedNode:
+        key = (origin.path, origin.line)
+        self._row_n = self._row_n + 1 if key == self._last_row else 1
+        self._last_row = key
+        member = origin.path.rpartition("!")[2] if "!" in origin.path else ""
+        local = f"{self.source_id}/{ns.slug(member) + '/' if member else ''}L{origin.line}"
+        if self._row_n > 1:
+            local += f"-{self._row_n}"
+        return ox.NamedNode(ns.PREFIXES["ROW"] + local)
+
     def quads(self, records: Iterable[Record]) -> Iterator[ox.Quad]:
+        g = self.graph
         for record in records:
-            if isinstance(record, Code):
+            if isinstance(record, Row):
+                yield from self._row(record)
+            elif isinstance(record, Code):
                 yield from self._code(record)
             elif isinstance(record, Edge):
                 yield from self._edge(record)
+            elif isinstance(record, Fact):
+                yield ox.Quad(self.node(record.subject), self.node(record.property), self.value(record.value), g)
             elif isinstance(record, Gap):
                 yield from self._gap(record)
-            elif isinstance(record, Fact):
-                yield ox.Quad(ns.term(record.subject), K(record.property), literal(record.value), self.graph)
+            elif isinstance(record, Meta):
+                self.metas.append(record)
             elif isinstance(record, Problem):
                 continue
             else:  # pragma: no cover - a reader bug
                 raise TypeError(f"not a record: {record!r}")
 
+    def _row(self, row: Row) -> Iterator[ox.Quad]:
+        g = self.graph
+        node = self._mint_row(row.origin)
+        yield ox.Quad(node, RDF_TYPE, self.node(row.kind), g)
+        for name, value in row.fields:
+            yield ox.Quad(node, self.node(name), self.value(value), g)
+        if row.edge:
+            s, p, o = row.edge
+            yield ox.Quad(self.node(s), self.node(p), self.node(o), g)
+
     def _code(self, code: Code) -> Iterator[ox.Quad]:
-        g, node = self.graph, ns.term(code.curie)
+        g, node = self.graph, self.node(code.curie)
         prefix, _, local = code.curie.partition(":")
-        yield ox.Quad(node, RDF_TYPE, ox.NamedNode(ns.KIND_CLASSES[ns.CODE_KINDS[prefix]]), g)
+        yield ox.Quad(node, RDF_TYPE, self.node(ns.KIND_CLASSES[ns.CODE_KINDS[prefix]]), g)
         yield ox.Quad(node, K("code"), literal(local), g)
         if code.label:
             yield ox.Quad(node, RDFS_LABEL, literal(code.label), g)
         for prop, value in code.props:
-            yield ox.Quad(node, K(prop), literal(value), g)
+            yield ox.Quad(node, self.node(prop), literal(value), g)
 
     def _evidence(self, node: ox.NamedNode, line: int) -> Iterator[ox.Quad]:
         yield ox.Quad(node, K("source"), self.source, self.graph)
@@ -152,13 +219,15 @@ class QuadWriter:
 
     def _edge(self, edge: Edge) -> Iterator[ox.Quad]:
         g = self.graph
-        s, p, o = ns.term(edge.subject), K(edge.relation), ns.term(edge.object)
+        s, p, o = self.node(edge.subject), self.node(edge.relation), self.node(edge.object)
         yield ox.Quad(s, p, o, g)
+        if not edge.statement:
+            return
         node = self._mint("ASSERTION", edge.origin.line)
         yield ox.Quad(node, RDF_TYPE, K("Assertion"), g)
-        yield ox.Quad(node, ox.NamedNode(ns.RDF + "subject"), s, g)
-        yield ox.Quad(node, ox.NamedNode(ns.RDF + "predicate"), p, g)
-        yield ox.Quad(node, ox.NamedNode(ns.RDF + "object"), o, g)
+        yield ox.Quad(node, RDF_SUBJECT, s, g)
+        yield ox.Quad(node, RDF_PREDICATE, p, g)
+        yield ox.Quad(node, RDF_OBJECT, o, g)
         for name, value in edge.qualifiers:
             yield ox.Quad(node, K(name), literal(value), g)
         yield from self._evidence(node, edge.origin.line)
@@ -166,23 +235,27 @@ class QuadWriter:
     def _gap(self, gap: Gap) -> Iterator[ox.Quad]:
         g = self.graph
         node = self._mint("GAP", gap.origin.line)
-        subject = ns.term(gap.subject)
+        subject = self.node(gap.subject)
         yield ox.Quad(node, RDF_TYPE, K("Gap"), g)
         yield ox.Quad(node, K("about"), subject, g)
         yield ox.Quad(subject, K("hasGap"), node, g)
         if gap.context:
-            yield ox.Quad(node, K("context"), ns.term(gap.context), g)
+            yield ox.Quad(node, K("context"), self.node(gap.context), g)
         yield ox.Quad(node, K("field"), literal(gap.field), g)
         yield ox.Quad(node, K("gapText"), literal(gap.text), g)
         yield from self._evidence(node, gap.origin.line)
 
     def source_quads(self, meta: dict[str, str]) -> Iterator[ox.Quad]:
-        """The ``kg:Source`` node of this source (file, sha256, kind, licence, release, time)."""
+        """The ``kg:Source`` node: file, sha256, kind, licence, release (the manifest's, else the
+        file's own), and what the reader learned (effective date, notice, layout)."""
         g, s = self.graph, self.source
+        learned = {m.key: m.value for m in self.metas}
         yield ox.Quad(s, RDF_TYPE, K("Source"), g)
-        for key, prop in (("file", "file"), ("sha256", "sha256"), ("kind", "sourceKind"),
-                          ("licence", "licence"), ("release", "release")):
-            if meta.get(key):
-                yield ox.Quad(s, K(prop), literal(meta[key]), g)
+        values = {"file": meta.get("file"), "sha256": meta.get("sha256"), "sourceKind": meta.get("kind"),
+                  "licence": meta.get("licence"), "release": meta.get("release") or learned.pop("release", None)}
+        learned.pop("release", None)
+        for prop, value in [*values.items(), *learned.items()]:
+            if value:
+                yield ox.Quad(s, K(prop), literal(value), g)
         if meta.get("built_at"):
             yield ox.Quad(s, K("builtAt"), ox.Literal(meta["built_at"], datatype=XSD_DATETIME), g)

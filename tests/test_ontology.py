@@ -46,7 +46,8 @@ def shapes() -> Graph:
 
 
 DATATYPE_PROPERTIES = {"code", "alias", "serviceType", "siteOfService", "field", "gapText", "line",
-                       "file", "sha256", "licence", "release", "sourceKind", "builtAt"}
+                       "file", "sha256", "licence", "release", "sourceKind", "builtAt",
+                       "effective", "notice", "layout", "history"}
 OBJECT_PROPERTIES = {"hasGap", "about", "context", "source"}
 
 
