@@ -14,6 +14,7 @@ from kgraph.errors import BuildError, CurieError, KGraphError, QueryError, Sourc
 from kgraph.sparql import Table, named_queries, query
 from kgraph.store import Store
 from kgraph.store import open as open  # noqa: PLC0414 - kgraph.open is the public name
+from kgraph.traverse import TraversalError, neighborhood, path, to_networkx
 
 __version__ = "0.1.0"
 
@@ -26,8 +27,12 @@ __all__ = [
     "Store",
     "StoreError",
     "Table",
+    "TraversalError",
     "build",
     "named_queries",
+    "neighborhood",
     "open",
+    "path",
     "query",
+    "to_networkx",
 ]

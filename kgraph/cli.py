@@ -177,3 +177,48 @@ def queries(fmt: str | None) -> None:
         click.echo(json.dumps(rows, indent=1))
     else:
         print_table(table, _fmt(fmt))
+
+
+def _print_graph(graph: Any, fmt: str) -> None:
+    from kgraph.traverse import to_json
+
+    data = to_json(graph)
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=1))
+        return
+    rows: list[dict[str, str | None]] = [
+        {"source": e["source"], "relation": e["relation"], "target": e["target"],
+         "qualifiers": "; ".join(f"{k}={v}" for k, v in sorted(e["qualifiers"].items())),
+         "evidence": ", ".join(f"{ev['source']}:{ev['line']}" for ev in e["evidence"])}
+        for e in data["edges"]]
+    print_table(Table(["source", "relation", "target", "qualifiers", "evidence"], {}, rows), fmt)
+
+
+@main.command()
+@click.argument("code")
+@click.option("--depth", type=click.IntRange(0, 6), default=1, show_default=True)
+@click.option("--relation", "relations", multiple=True,
+              help="Follow only this relation (repeatable), e.g. kg:supports.")
+@click.option("--as-of", "as_of", help="Only codes and edges in effect on this date (YYYY-MM-DD).")
+@click.option("--max-edges", type=int, default=5000, show_default=True)
+@store_option
+@format_option
+@command
+def neighbors(code: str, depth: int, relations: tuple[str, ...], as_of: str | None, max_edges: int,
+              store: Path | None, fmt: str | None) -> None:
+    """The neighbourhood of a code (CURIE or bare code) with qualifiers and evidence."""
+    graph = kgraph.neighborhood(kgraph.open(store), code, depth=depth, relations=list(relations) or None,
+                                as_of=as_of, max_edges=max_edges)
+    _print_graph(graph, _fmt(fmt))
+
+
+@main.command()
+@click.argument("source")
+@click.argument("target")
+@click.option("--relation", "relations", multiple=True, help="Follow only this relation (repeatable).")
+@store_option
+@format_option
+@command
+def path(source: str, target: str, relations: tuple[str, ...], store: Path | None, fmt: str | None) -> None:
+    """The shortest typed path between two codes."""
+    _print_graph(kgraph.path(kgraph.open(store), source, target, relations=list(relations) or None), _fmt(fmt))

@@ -1,0 +1,292 @@
+"""Neighbourhoods and paths pulled from the store into networkx graphs.
+
+Input: an open ``Store`` and CURIEs. Output: ``networkx.MultiDiGraph`` whose nodes are CURIEs
+(attributes ``kind``, ``label``) and whose edges are keyed by relation CURIE (``kg:supports``)
+with ``qualifiers`` (dict) and ``evidence`` (list of ``{"source": file, "line": n}``). Only the
+needed subgraph is fetched with SPARQL, one query per hop; the whole graph is never copied
+(``to_networkx`` does that for small builds only, and refuses above a limit).
+
+NCCI makes the procedure graph dense, so ``kg:conflictsWith`` is followed from the focus code
+only, unless ``relations`` names it. A walk past ``max_edges`` raises ``TraversalError``
+suggesting how to narrow it. Does not draw anything (``kgraph.viz`` does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import networkx as nx
+
+from kgraph import namespaces as ns
+from kgraph.errors import CurieError, KGraphError
+from kgraph.store import Store
+
+#: relations followed by default (every relation of the edge vocabulary, plus gaps and hierarchy)
+DEFAULT_RELATIONS: tuple[str, ...] = tuple(f"kg:{r}" for r in ns.RELATIONS) + (
+    "kg:hasGap", "kg:context", "skos:broader")
+#: a gap comes with what it is about and the code it is about in the context of
+GAP_RELATIONS = ("kg:hasGap", "kg:context")
+#: followed from the focus code only unless asked for explicitly
+FOCUS_ONLY = ("kg:conflictsWith",)
+#: compact code-set rows that carry the qualifiers of an edge: relation -> (subject field, object field)
+ROW_FIELDS = {
+    "kg:conflictsWith": ("column1", "column2"),
+    "kg:addOnTo": ("addOn", "primary"),
+}
+TO_NETWORKX_LIMIT = 200_000
+
+
+class TraversalError(KGraphError):
+    """A walk that would return too much, or codes the store does not hold."""
+
+
+def _values(curies: Iterable[str]) -> str:
+    return " ".join(f"<{ns.iri(c)}>" for c in curies)
+
+
+def resolve(store: Store, value: str) -> str:
+    """The CURIE of a code as users write it (``74360``, ``K222``, ``CPT:74360``), checked in the store."""
+    try:
+        curie = ns.normalize_code(value)
+    except CurieError as exc:
+        if "ambiguous" not in str(exc):
+            raise
+        candidates = [f"{p}:{value.upper()}" for p in ("HCPCS", "CPT")]
+        candidates.append("ICD10CM:" + ns.icd10cm_with_dot(value))
+        found = [c for c in candidates if _exists(store, c)]
+        if len(found) != 1:
+            raise
+        curie = found[0]
+    if curie.startswith(("PAYER:", "GAP:")) or _exists(store, curie):
+        return curie
+    raise TraversalError(f"{curie}: not in the store{_suggest(store, curie)}")
+
+
+def _exists(store: Store, curie: str) -> bool:
+    return bool(store.query(f"ASK {{ <{ns.iri(curie)}> ?p ?o }}"))
+
+
+def _suggest(store: Store, curie: str) -> str:
+    prefix, _, local = curie.partition(":")
+    stem = local[:3]
+    q = (f'SELECT DISTINCT ?c WHERE {{ ?n kg:code ?c FILTER(STRSTARTS(?c, "{stem}")) '
+         f'FILTER(STRSTARTS(STR(?n), "{ns.PREFIXES.get(prefix, "")}")) }} ORDER BY ?c LIMIT 400')
+    import difflib
+
+    codes = [row["c"].value for row in store.query(q)] if stem.isalnum() else []
+    close = difflib.get_close_matches(local, codes, n=5, cutoff=0.5)
+    return f"; close codes: {', '.join(f'{prefix}:{c}' for c in close)}" if close else ""
+
+
+def _edges(store: Store, frontier: Sequence[str], relations: Sequence[str]) -> list[tuple[str, str, str]]:
+    """Edges of the given relations touching any frontier node, as CURIE triples."""
+    if not frontier or not relations:
+        return []
+    nodes, rels = _values(frontier), " ".join(f"<{ns.iri(r)}>" for r in relations)
+    # the bound node comes first in each branch: Oxigraph evaluates close to the written order
+    q = (f"SELECT DISTINCT ?s ?p ?o WHERE {{ {{ VALUES ?s {{ {nodes} }} VALUES ?p {{ {rels} }} ?s ?p ?o }} "
+         f"UNION {{ VALUES ?o {{ {nodes} }} VALUES ?p {{ {rels} }} ?s ?p ?o }} FILTER(isIRI(?o)) }}")
+    return [(ns.curie(r["s"].value), ns.curie(r["p"].value), ns.curie(r["o"].value)) for r in store.query(q)]
+
+
+def neighborhood(
+    store: Store,
+    curie: str,
+    *,
+    depth: int = 1,
+    relations: Sequence[str] | None = None,
+    as_of: str | None = None,
+    max_edges: int = 5000,
+) -> nx.MultiDiGraph:
+    """The neighbourhood of a code as a ``networkx.MultiDiGraph``.
+
+    >>> import kgraph
+    >>> G = kgraph.neighborhood(kgraph.open(DOCTEST_STORE), "CPT:74360")
+    >>> G.nodes["ICD10CM:K22.2"]["kind"], sorted(G["ICD10CM:K22.2"]["CPT:74360"])
+    ('ICD-10-CM', ['kg:supports'])
+    """
+    focus = resolve(store, curie)
+    wanted = [_relation(r) for r in relations] if relations else list(DEFAULT_RELATIONS)
+    everywhere = [r for r in wanted if not (r in FOCUS_ONLY and not relations)]
+    seen_nodes = {focus}
+    frontier = [focus]
+    edges: set[tuple[str, str, str]] = set()
+    for hop in range(max(depth, 0)):
+        found = _edges(store, frontier, wanted if hop == 0 else everywhere)
+        edges.update(found)
+        if len(edges) > max_edges:
+            raise TraversalError(
+                f"{focus}: the depth-{depth} neighbourhood has more than {max_edges} edges; narrow it with "
+                f"fewer relations (e.g. --relation kg:supports), a smaller depth, or a larger max_edges")
+        frontier = sorted({n for s, _, o in found for n in (s, o)} - seen_nodes)
+        seen_nodes.update(frontier)
+    gaps = sorted({n for s, _, o in edges for n in (s, o) if n.startswith("GAP:")})
+    edges.update(_edges(store, gaps, GAP_RELATIONS))
+    graph = _graph(store, {focus} | {n for s, _, o in edges for n in (s, o)}, edges)
+    graph.graph.update(focus=focus, depth=depth, relations=wanted, as_of=as_of)
+    if as_of:
+        from kgraph.asof import filter_graph
+
+        filter_graph(store, graph, as_of)
+    return graph
+
+
+def _relation(value: str) -> str:
+    if ":" in value:
+        return value
+    return f"kg:{value}"
+
+
+def _graph(store: Store, nodes: set[str], edges: set[tuple[str, str, str]]) -> nx.MultiDiGraph:
+    graph = nx.MultiDiGraph()
+    info = _node_info(store, nodes)
+    for node in sorted(nodes):
+        graph.add_node(node, **info.get(node, {"kind": _kind(node), "label": ""}))
+    details = _edge_details(store, edges)
+    for s, p, o in sorted(edges):
+        qualifiers, evidence = details.get((s, p, o), ({}, []))
+        graph.add_edge(s, o, key=p, relation=p, qualifiers=qualifiers, evidence=evidence)
+    return graph
+
+
+def _kind(curie: str) -> str:
+    prefix = curie.partition(":")[0]
+    return {"GAP": "gap"}.get(prefix, ns.CODE_KINDS.get(prefix, prefix))
+
+
+def _node_info(store: Store, nodes: set[str]) -> dict[str, dict[str, Any]]:
+    info: dict[str, dict[str, Any]] = {}
+    if not nodes:
+        return info
+    q = (f"SELECT ?n (SAMPLE(?o) AS ?official) (MIN(?l) AS ?label) (SAMPLE(?f) AS ?field) (SAMPLE(?t) AS ?text) "
+         f"WHERE {{ VALUES ?n {{ {_values(nodes)} }} "
+         "OPTIONAL { ?n kg:officialTitle ?o } OPTIONAL { ?n rdfs:label ?l } "
+         "OPTIONAL { ?n kg:field ?f ; kg:gapText ?t } } GROUP BY ?n")
+    for row in store.query(q):
+        curie = ns.curie(row["n"].value)
+        kind = _kind(curie)
+        if kind == "gap":
+            label = f"gap: {row['field'].value if row['field'] else ''}"
+            info[curie] = {"kind": kind, "label": label, "description": row["text"].value if row["text"] else ""}
+            continue
+        official = row["official"].value if row["official"] else ""
+        label = row["label"].value if row["label"] else ""
+        info[curie] = {"kind": kind, "label": official or label, "description": official or label}
+    return info
+
+
+def _edge_details(store: Store, edges: set[tuple[str, str, str]]) -> dict[tuple[str, str, str], tuple[dict, list]]:
+    """Qualifiers and evidence of each edge: from briefing statement nodes and code-set rows."""
+    out: dict[tuple[str, str, str], tuple[dict, list]] = {}
+    if not edges:
+        return out
+    structural = {ns.iri("rdf:type"), ns.iri("rdf:subject"), ns.iri("rdf:predicate"), ns.iri("rdf:object"),
+                  ns.iri("kg:source"), ns.iri("kg:line")}
+    triples = " ".join(f"(<{ns.iri(s)}> <{ns.iri(p)}> <{ns.iri(o)}>)" for s, p, o in edges)
+    q = (f"SELECT ?s ?p ?o ?a ?q ?v ?file ?line WHERE {{ VALUES (?s ?p ?o) {{ {triples} }} "
+         "?a rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; kg:line ?line ; kg:source ?src ; ?q ?v . "
+         "?src kg:file ?file } ORDER BY ?file ?line")
+    for row in store.query(q):
+        key = (ns.curie(row["s"].value), ns.curie(row["p"].value), ns.curie(row["o"].value))
+        qualifiers, evidence = out.setdefault(key, ({}, []))
+        if row["q"].value not in structural:
+            qualifiers.setdefault(ns.curie(row["q"].value).removeprefix("kg:"), row["v"].value)
+        ev = {"source": row["file"].value, "line": int(row["line"].value)}
+        if ev not in evidence:
+            evidence.append(ev)
+    for relation, (sf, of) in ROW_FIELDS.items():
+        pairs = [(s, o) for s, p, o in edges if p == relation]
+        if not pairs:
+            continue
+        values = " ".join(f"(<{ns.iri(s)}> <{ns.iri(o)}>)" for s, o in pairs)
+        q = (f"SELECT ?s ?o ?r ?q ?v WHERE {{ VALUES (?s ?o) {{ {values} }} "
+             f"?r kg:{sf} ?s ; kg:{of} ?o ; ?q ?v }}")
+        files = _source_files(store)
+        for row in store.query(q):
+            key = (ns.curie(row["s"].value), relation, ns.curie(row["o"].value))
+            qualifiers, evidence = out.setdefault(key, ({}, []))
+            name = ns.curie(row["q"].value).removeprefix("kg:")
+            if name not in (sf, of, "rdf:type"):
+                qualifiers.setdefault(name, row["v"].value)
+            source_id = row["r"].value.removeprefix(ns.PREFIXES["ROW"]).split("/")[0]
+            ev = {"source": files.get(source_id, source_id), "line": _row_line(row["r"].value)}
+            if ev not in evidence:
+                evidence.append(ev)
+    return out
+
+
+def _source_files(store: Store) -> dict[str, str]:
+    """Source id -> file as shown, from the build's record of its sources."""
+    return {s["id"]: s["file"] for s in store.info.get("sources", [])}
+
+
+def _row_line(row_iri: str) -> int:
+    """The line of a code-set row, from its IRI (``ROW:<source>/L<line>``)."""
+    tail = row_iri.rpartition("/L")[2].split("-")[0]
+    return int(tail) if tail.isdigit() else 0
+
+
+def path(store: Store, a: str, b: str, *, relations: Sequence[str] | None = None, max_depth: int = 6
+         ) -> nx.MultiDiGraph:
+    """The shortest typed path between two codes (edges followed in either direction).
+
+    >>> import kgraph
+    >>> P = kgraph.path(kgraph.open(DOCTEST_STORE), "ICD10CM:K22.2", "MOD:26")
+    >>> [n for n in P.graph["path"]]
+    ['ICD10CM:K22.2', 'CPT:74360', 'MOD:26']
+    """
+    start, goal = resolve(store, a), resolve(store, b)
+    wanted = [_relation(r) for r in relations] if relations else [
+        r for r in DEFAULT_RELATIONS if r not in FOCUS_ONLY and r not in GAP_RELATIONS]
+    parents: dict[str, tuple[str, tuple[str, str, str]] | None] = {start: None}
+    frontier = [start]
+    for _ in range(max_depth):
+        if goal in parents or not frontier:
+            break
+        nxt: list[str] = []
+        for s, p, o in _edges(store, frontier, wanted):
+            for here, there in ((s, o), (o, s)):
+                if here in frontier and there not in parents:
+                    parents[there] = (here, (s, p, o))
+                    nxt.append(there)
+        frontier = sorted(set(nxt))
+    if goal not in parents:
+        raise TraversalError(f"no path from {start} to {goal} within {max_depth} steps over "
+                             f"{', '.join(wanted)}")
+    steps: list[tuple[str, str, str]] = []
+    nodes = [goal]
+    cursor = goal
+    while parents[cursor] is not None:
+        prev, edge = parents[cursor]  # type: ignore[misc]
+        steps.append(edge)
+        nodes.append(prev)
+        cursor = prev
+    graph = _graph(store, set(nodes), set(steps))
+    graph.graph.update(path=list(reversed(nodes)), relations=wanted)
+    return graph
+
+
+def to_networkx(store: Store, *, limit: int = TO_NETWORKX_LIMIT) -> nx.MultiDiGraph:
+    """The whole graph of codes and relations, for small builds; refuses above ``limit`` edges."""
+    rels = " ".join(f"<{ns.iri(r)}>" for r in DEFAULT_RELATIONS)
+    count_q = (f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ VALUES ?p {{ {rels} }} "
+               "?s ?p ?o } }")
+    total = int(next(iter(store.query(count_q)))["n"].value)
+    if total > limit:
+        raise TraversalError(f"the store holds {total:,} edges, more than the limit of {limit:,} for a whole-graph "
+                             "projection; use kgraph.neighborhood() with a focus code instead")
+    q = f"SELECT DISTINCT ?s ?p ?o WHERE {{ VALUES ?p {{ {rels} }} ?s ?p ?o }}"
+    edges = {(ns.curie(r["s"].value), ns.curie(r["p"].value), ns.curie(r["o"].value)) for r in store.query(q)}
+    return _graph(store, {n for s, _, o in edges for n in (s, o)}, edges)
+
+
+def to_json(graph: nx.MultiDiGraph) -> dict[str, Any]:
+    """The neighbourhood JSON shape of INTERFACE.md."""
+    nodes = [{"id": n, "kind": d.get("kind", ""), "label": d.get("label", "")} for n, d in graph.nodes(data=True)]
+    edges = [{"source": s, "target": o, "relation": k, "qualifiers": d.get("qualifiers", {}),
+              "evidence": d.get("evidence", [])} for s, o, k, d in graph.edges(keys=True, data=True)]
+    out: dict[str, Any] = {"nodes": nodes, "edges": edges}
+    if "path" in graph.graph:
+        out["path"] = graph.graph["path"]
+    return out
