@@ -158,6 +158,7 @@ PROPERTIES: tuple[str, ...] = (
     "notice",
     "layout",
     "history",
+    "graph",
 )
 
 

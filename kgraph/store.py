@@ -251,6 +251,7 @@ class QuadWriter:
         g, s = self.graph, self.source
         learned = {m.key: m.value for m in self.metas}
         yield ox.Quad(s, RDF_TYPE, K("Source"), g)
+        yield ox.Quad(s, K("graph"), g, g)
         values = {"file": meta.get("file"), "sha256": meta.get("sha256"), "sourceKind": meta.get("kind"),
                   "licence": meta.get("licence"), "release": meta.get("release") or learned.pop("release", None)}
         learned.pop("release", None)

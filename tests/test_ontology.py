@@ -48,7 +48,7 @@ def shapes() -> Graph:
 DATATYPE_PROPERTIES = {"code", "alias", "serviceType", "siteOfService", "field", "gapText", "line",
                        "file", "sha256", "licence", "release", "sourceKind", "builtAt",
                        "effective", "notice", "layout", "history"}
-OBJECT_PROPERTIES = {"hasGap", "about", "context", "source"}
+OBJECT_PROPERTIES = {"hasGap", "about", "context", "source", "graph"}
 
 
 def expected_types() -> dict[str, URIRef]:
