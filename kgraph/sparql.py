@@ -128,8 +128,10 @@ def _term(value: Any, kind: str) -> ox.NamedNode | ox.Literal:
     if kind.startswith(("curie", "code", "iri")):
         try:
             return ox.NamedNode(ns.iri(ns.normalize_code(text) if not text.startswith("http") else text))
-        except CurieError as exc:
-            raise QueryError(str(exc)) from None
+        except ValueError as exc:  # an IRI pyoxigraph will not accept
+            if isinstance(exc, CurieError):
+                raise
+            raise QueryError(f"{text!r}: not a valid IRI") from None
     if kind.startswith("date"):
         if not re.match(r"^\d{4}-\d{2}-\d{2}$", text):
             raise QueryError(f"{text!r}: not a date (YYYY-MM-DD)")
@@ -176,8 +178,11 @@ def query(store: Store, name_or_sparql: str, **params: Any) -> Table:
     try:
         result = store.query(text, substitutions=bindings or None)
     except SyntaxError as exc:
+        where = re.match(r"error at (\d+):(\d+): (.*)", str(exc), re.S)
+        if where:
+            raise QueryError(f"SPARQL syntax error at line {where[1]}, column {where[2]}: {where[3]}") from None
         raise QueryError(f"SPARQL syntax error: {exc}") from None
-    except OSError as exc:
+    except (OSError, RuntimeError) as exc:
         raise QueryError(f"query failed: {exc}") from None
     if isinstance(result, ox.QueryTriples):
         data = json.loads(_triples_json(result))

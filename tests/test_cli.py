@@ -70,8 +70,7 @@ def test_query_from_file(runner, default_store, tmp_path):
 def test_error_syntax_error_exit_1_with_position(runner, default_store):
     result = run(runner, "query", "SELECT ?x WHERE { ?x ?y }", "--store", default_store.path)
     assert result.exit_code == 1
-    assert result.stderr.startswith("error: SPARQL syntax error:")
-    assert re.search(r"1:\d+", result.stderr)
+    assert re.match(r"error: SPARQL syntax error at line 1, column \d+: ", result.stderr)
 
 
 def test_error_missing_store_exit_1(runner, tmp_path):
