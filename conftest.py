@@ -11,18 +11,28 @@ ROOT = Path(__file__).resolve().parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
-@pytest.fixture(scope="session")
-def default_store(tmp_path_factory: pytest.TempPathFactory):
-    """The default build (data/sources.toml), built once for the session."""
+def _build(tmp_path_factory: pytest.TempPathFactory, name: str, manifest: Path):
     import kgraph
 
-    path = tmp_path_factory.mktemp("default") / "kg"
+    path = tmp_path_factory.mktemp(name) / "kg"
     cwd = os.getcwd()
     os.chdir(ROOT)  # paths in evidence are shown relative to the working directory
     try:
-        return kgraph.build(ROOT / "data" / "sources.toml", store=path)
+        return kgraph.build(manifest, store=path)
     finally:
         os.chdir(cwd)
+
+
+@pytest.fixture(scope="session")
+def default_store(tmp_path_factory: pytest.TempPathFactory):
+    """The default build (data/sources.toml: the seed briefing and the default code sets), once a session."""
+    return _build(tmp_path_factory, "default", ROOT / "data" / "sources.toml")
+
+
+@pytest.fixture(scope="session")
+def briefing_store(tmp_path_factory: pytest.TempPathFactory):
+    """The payer registry and the seed briefing only (tests/data/small.toml), once a session."""
+    return _build(tmp_path_factory, "briefing", ROOT / "tests" / "data" / "small.toml")
 
 
 @pytest.fixture(autouse=True, scope="session")

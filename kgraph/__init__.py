@@ -15,12 +15,15 @@ from kgraph.sparql import Table, named_queries, query
 from kgraph.store import Store
 from kgraph.store import open as open  # noqa: PLC0414 - kgraph.open is the public name
 from kgraph.traverse import TraversalError, neighborhood, path, to_networkx
+from kgraph.validate import Finding, Findings, validate
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BuildError",
     "CurieError",
+    "Finding",
+    "Findings",
     "KGraphError",
     "QueryError",
     "SourceError",
@@ -35,4 +38,5 @@ __all__ = [
     "path",
     "query",
     "to_networkx",
+    "validate",
 ]

@@ -35,7 +35,7 @@ from kgraph import namespaces as ns
 from kgraph.errors import BuildError, Origin, StoreError
 from kgraph.records import Problem, Record
 from kgraph.sources import READERS, payers
-from kgraph.store import QuadWriter, Store, builds_dir, store_path
+from kgraph.store import QuadWriter, Store, builds_dir, load_lines, store_path
 from kgraph.store import open as open_store
 
 DEFAULT_MANIFEST = Path("data") / "sources.toml"
@@ -55,6 +55,8 @@ class SourceSpec:
 
     @property
     def display(self) -> str:
+        if str(self.path).startswith(("pkg:", "builtin:")):
+            return str(self.path)
         return shown_path(self.path)
 
 
@@ -90,7 +92,8 @@ def read_manifest(manifest: str | os.PathLike[str]) -> list[SourceSpec]:
         if not isinstance(rel, str) or not rel:
             errors.append(f"{where}: no path")
             continue
-        specs.append(SourceSpec(kind, path.parent / rel, str(entry.get("licence", "")),
+        where_path = Path(rel) if rel.startswith(("pkg:", "builtin:")) else path.parent / rel
+        specs.append(SourceSpec(kind, where_path, str(entry.get("licence", "")),
                                 str(entry.get("release", "")), Origin(shown)))
     if errors:
         raise BuildError("\n".join(errors))
@@ -127,6 +130,21 @@ class _Refused(Exception):
 
 
 def sha256_of(path: Path) -> str:
+    """The sha256 of a source: a file's bytes; for a folder, of its files' names and hashes; for
+    ``pkg:`` and ``builtin:`` sources, of the file or module that provides the data."""
+    text = str(path)
+    if text.startswith("pkg:"):
+        from kgraph.sources.icd10cm_tabular import _locate
+
+        located = _locate(text)
+        return sha256_of(located[0]) if isinstance(located, tuple) else ""
+    if text.startswith("builtin:"):
+        return hashlib.sha256((Path(__file__).parent / "sources" / "modifiers.py").read_bytes()).hexdigest()
+    if path.is_dir():
+        digest = hashlib.sha256()
+        for child in sorted(p for p in path.iterdir() if p.is_file()):
+            digest.update(f"{child.name}\0{sha256_of(child)}\n".encode())
+        return digest.hexdigest()
     digest = hashlib.sha256()
     try:
         with path.open("rb") as handle:
@@ -147,7 +165,7 @@ def _fingerprint() -> str:
 
 
 def _source_id(spec: SourceSpec, used: set[str]) -> str:
-    base = f"{spec.kind}-{ns.slug(spec.path.stem)}"
+    base = f"{spec.kind}-{ns.slug(spec.path.stem.rpartition(':')[2])}"
     sid, n = base, 1
     while sid in used:
         n += 1
@@ -220,7 +238,7 @@ def build(
 
     >>> import kgraph, tempfile, pathlib
     >>> tmp = pathlib.Path(tempfile.mkdtemp())
-    >>> st = kgraph.build(store=tmp / "kg")              # the default manifest, data/sources.toml
+    >>> st = kgraph.build("tests/data/small.toml", store=tmp / "kg")   # default: data/sources.toml
     >>> st.counts["relations"]["kg:supports"]
     8
     """
@@ -282,9 +300,23 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
     old_store, old_info = _previous(path) if reuse else (None, {})
     old_sources = {(s.get("kind"), s.get("file"), s.get("sha256"), s.get("fingerprint"), s.get("release"),
                     s.get("licence")): s for s in old_info.get("sources", [])}
+    reused = {r.id: old_sources.get((r.spec.kind, r.spec.display, r.sha256, fingerprint, r.spec.release,
+                                     r.spec.licence)) for r in results}
+    reused = {sid: prev for sid, prev in reused.items() if prev and prev.get("id") == sid
+              and old_store is not None and next(r for r in results if r.id == sid).spec.kind not in SMALL_KINDS}
     try:
         tmp.mkdir(parents=True)
-        database = ox.Store(str(tmp / "oxigraph"))
+        if reused and old_store is not None:
+            # Start from a checkpoint of the current build (hard links: instant), keep the graphs of
+            # unchanged sources and drop the rest; only new or changed sources are read again.
+            old_store.backup(str(tmp / "oxigraph"))
+            database = ox.Store(str(tmp / "oxigraph"))
+            keep = {ns.iri(f"GRAPH:{sid}") for sid in reused}
+            for graph in list(database.named_graphs()):
+                if graph.value not in keep:
+                    database.remove_graph(graph)
+        else:
+            database = ox.Store(str(tmp / "oxigraph"))
         ontology = ns.ONTOLOGY_DIR / "kgraph.ttl"
         if ontology.exists():
             database.bulk_load(path=str(ontology), format=ox.RdfFormat.TURTLE, to_graph=ns.term("GRAPH:ontology"))
@@ -293,12 +325,11 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
             spec = result.spec
             meta = {"file": spec.display, "sha256": result.sha256, "kind": spec.kind, "licence": spec.licence,
                     "release": spec.release, "built_at": built_at}
-            key = (spec.kind, spec.display, result.sha256, fingerprint, spec.release, spec.licence)
-            previous = old_sources.get(key)
-            if previous and old_store is not None and result.sha256 and spec.kind not in SMALL_KINDS:
-                _copy_graph(old_store, database, previous["id"], result.id, tmp)
+            previous = reused.get(result.id)
+            if previous:
                 result.records, result.reused = previous.get("records", 0), True
                 result.reused_texts = list(previous.get("problem_texts", []))
+                meta["built_at"] = previous.get("built_at", built_at)
                 say(f"reused {spec.display} (unchanged, sha256 {result.sha256[:12]})")
             elif result.refused:
                 continue
@@ -312,12 +343,12 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
                     say(f"reading {spec.display} ...")
                     stream = _stream(_records(spec, registry), result, say)
                 try:
-                    database.bulk_extend(writer.quads(stream))
+                    load_lines(database, writer.lines(stream))
                 except _Refused:
                     database.clear_graph(writer.graph)
                     _check(path, results, keep_going, strict)
                     continue
-                database.bulk_extend(writer.source_quads(meta))
+                load_lines(database, writer.source_lines(meta))
                 say(f"read {spec.display}: {result.records:,} records, {len(result.problems)} problems")
             sources.append({**meta, "id": result.id, "records": result.records, "problems": len(result.problem_texts()),
                             "fingerprint": fingerprint, "reused": result.reused,
@@ -349,13 +380,6 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
     return open_store(path)
 
 
-def _copy_graph(old: ox.Store, new: ox.Store, old_id: str, new_id: str, tmp: Path) -> None:
-    """Copy one source's named graph from the previous build (Rust-side dump and bulk load)."""
-    dump = tmp / f"reuse-{new_id}.nt"
-    old.dump(str(dump), format=ox.RdfFormat.N_TRIPLES, from_graph=ns.term(f"GRAPH:{old_id}"))
-    text_graph = ns.term(f"GRAPH:{new_id}")
-    new.bulk_load(path=str(dump), format=ox.RdfFormat.N_TRIPLES, to_graph=text_graph)
-    dump.unlink()
 def _prune(path: Path) -> None:
     """Keep the newest builds (and whatever the symlink points at); remove the rest."""
     directory = builds_dir(path)

@@ -222,3 +222,33 @@ def neighbors(code: str, depth: int, relations: tuple[str, ...], as_of: str | No
 def path(source: str, target: str, relations: tuple[str, ...], store: Path | None, fmt: str | None) -> None:
     """The shortest typed path between two codes."""
     _print_graph(kgraph.path(kgraph.open(store), source, target, relations=list(relations) or None), _fmt(fmt))
+
+
+@main.command()
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error", show_default=True,
+              help="Exit 1 when a finding at or above this severity is found.")
+@click.option("--as-of", "as_of", help="Reference date (YYYY-MM-DD) for judging code-set releases; default today.")
+@store_option
+@format_option
+@command
+def validate(fail_on: str, as_of: str | None, store: Path | None, fmt: str | None) -> None:
+    """Check the briefings against the official code sets, SHACL shapes and NCCI edits."""
+    findings = kgraph.validate(kgraph.open(store), as_of=as_of)
+    fmt = _fmt(fmt)
+    if fmt == "json":
+        click.echo(findings.dumps())
+    else:
+        rows: list[dict[str, str | None]] = [
+            {"severity": f.severity, "rule": f.rule, "subject": f.subject,
+             "where": f"{f.source}:{f.line}" if f.source else "", "message": f.message,
+             "suggestion": " ".join(f.suggestion)} for f in findings]
+        columns = ["severity", "rule", "subject", "where", "message", "suggestion"]
+        table = Table(columns, {}, rows)
+        if fmt in ("csv", "tsv"):
+            click.echo(table.to_csv("," if fmt == "csv" else "\t"), nl=False)
+        else:
+            click.echo(table.to_text(max_width=200 if not sys.stdout.isatty() else 90))
+            versions = ", ".join(f"{k} {v}" for k, v in findings.data_versions.items())
+            click.echo(f"data versions: {versions}", err=True)
+    if findings.at_least(fail_on):
+        sys.exit(1)

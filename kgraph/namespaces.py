@@ -85,7 +85,8 @@ KIND_CLASSES: dict[str, str] = {
 PATTERNS: dict[str, re.Pattern[str]] = {
     "CPT": re.compile(r"^[0-9]{4}[0-9AFMTU]$"),
     "HCPCS": re.compile(r"^[A-V][0-9]{4}$"),
-    "ICD10CM": re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$"),
+    # FY2026 added category QA0, the only one with a letter in position 2
+    "ICD10CM": re.compile(r"^([A-Z][0-9]|QA)[0-9A-Z](\.[0-9A-Z]{1,4})?$"),
     "NUCC": re.compile(r"^[0-9]{3}[0-9A-Z]{6}X$"),
     "MOD": re.compile(r"^[0-9A-Z]{2}$"),
     "MSPEC": re.compile(r"^[0-9A-Z]{2,3}$"),

@@ -9,8 +9,10 @@ source files (``kgraph.sources``) nor decide what goes into a build (``kgraph.bu
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,6 +29,7 @@ RDF_TYPE = ox.NamedNode(ns.RDF + "type")
 RDFS_LABEL = ox.NamedNode(ns.RDFS + "label")
 XSD_INTEGER = ox.NamedNode(ns.XSD + "integer")
 XSD_DATETIME = ox.NamedNode(ns.XSD + "dateTime")
+_TYPE = f"<{ns.RDF}type>"
 DEFAULT_STORE = ".kgraph"
 
 
@@ -109,18 +112,26 @@ def literal(value: str) -> ox.Literal:
 
 
 XSD_DATE = ox.NamedNode(ns.XSD + "date")
-RDF_SUBJECT = ox.NamedNode(ns.RDF + "subject")
-RDF_PREDICATE = ox.NamedNode(ns.RDF + "predicate")
-RDF_OBJECT = ox.NamedNode(ns.RDF + "object")
+_UNSAFE_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+_NEEDS_ESCAPE = re.compile(r'[\\"\n\r]')
+
+
+def nq_literal(value: str) -> str:
+    """An xsd:string literal in N-Quads syntax."""
+    if _NEEDS_ESCAPE.search(value):
+        value = value.translate(_ESCAPES)
+    return f'"{value}"'
 
 
 class QuadWriter:
-    """Turns the records of one source into quads in that source's named graph.
+    """Turns the records of one source into N-Quads lines in that source's named graph.
 
     Briefing edges get a statement node (``kg:Assertion``); code-set rows one compact node each
     (``ROW:<source>/L<line>``) holding their fields; code-set edges with ``statement=False`` are
-    plain triples whose provenance is their named graph. Term objects are cached because code-set
-    files repeat the same codes and field names millions of times.
+    plain triples whose provenance is their named graph. Lines are text for ``Store.bulk_load``
+    (measured: about 1.5x faster than building ``pyoxigraph.Quad`` objects for ``bulk_extend``);
+    terms are cached because code-set files repeat the same codes millions of times.
     """
 
     def __init__(self, source_id: str) -> None:
@@ -128,42 +139,48 @@ class QuadWriter:
         self.graph = ns.term(f"GRAPH:{source_id}")
         self.source = ns.term(f"SOURCE:{source_id}")
         self.metas: list[Meta] = []
+        self._g = f" <{self.graph.value}> .\n"
+        self._src = f"<{self.source.value}>"
         self._serial: dict[tuple[str, int], int] = {}
         self._last_row: tuple[str, int] = ("", 0)
         self._row_n = 0
-        self._nodes: dict[str, ox.NamedNode] = {}
-        self._dates: dict[date, ox.Literal] = {}
+        self._nodes: dict[str, str] = {}
+        self._dates: dict[date, str] = {}
 
-    def node(self, curie: str) -> ox.NamedNode:
+    def node(self, curie: str) -> str:
+        """``<iri>`` for a CURIE, a full IRI, or a kg: local name."""
         found = self._nodes.get(curie)
         if found is None:
             if len(self._nodes) > 500_000:
                 self._nodes.clear()
-            found = self._nodes[curie] = ox.NamedNode(ns.iri(curie) if ":" in curie else ns.KG + curie)
+            value = ns.iri(curie) if ":" in curie else ns.KG + curie
+            if _UNSAFE_IRI.search(value):
+                raise ValueError(f"{curie!r} cannot be part of an IRI (a reader bug: codes are checked first)")
+            found = self._nodes[curie] = f"<{value}>"
         return found
 
-    def value(self, value: Value) -> ox.NamedNode | ox.Literal:
+    def value(self, value: Value) -> str:
         if isinstance(value, str):
-            return ox.Literal(value)
+            return nq_literal(value)
         if isinstance(value, Ref):
             return self.node(value.curie)
         if isinstance(value, bool):  # pragma: no cover - readers write flags as strings
-            return ox.Literal("true" if value else "false")
+            return nq_literal("true" if value else "false")
         if isinstance(value, int):
-            return ox.Literal(str(value), datatype=XSD_INTEGER)
+            return f'"{value}"^^<{ns.XSD}integer>'
         if isinstance(value, date):
             found = self._dates.get(value)
             if found is None:
-                found = self._dates[value] = ox.Literal(value.isoformat(), datatype=XSD_DATE)
+                found = self._dates[value] = f'"{value.isoformat()}"^^<{ns.XSD}date>'
             return found
         raise TypeError(f"not a field value: {value!r}")
 
-    def _mint(self, prefix: str, line: int) -> ox.NamedNode:
+    def _mint(self, prefix: str, line: int) -> str:
         n = self._serial.get((prefix, line), 0) + 1
         self._serial[(prefix, line)] = n
-        return ns.term(f"{prefix}:{self.source_id}/L{line}-{n}")
+        return self.node(f"{prefix}:{self.source_id}/L{line}-{n}")
 
-    def _mint_row(self, origin: Origin) -> ox.NamedNode:
+    def _mint_row(self, origin: Origin) -> str:
         key = (origin.path, origin.line)
         self._row_n = self._row_n + 1 if key == self._last_row else 1
         self._last_row = key
@@ -171,10 +188,11 @@ class QuadWriter:
         local = f"{self.source_id}/{ns.slug(member) + '/' if member else ''}L{origin.line}"
         if self._row_n > 1:
             local += f"-{self._row_n}"
-        return ox.NamedNode(ns.PREFIXES["ROW"] + local)
+        return f"<{ns.PREFIXES['ROW']}{local}>"
 
-    def quads(self, records: Iterable[Record]) -> Iterator[ox.Quad]:
-        g = self.graph
+    def lines(self, records: Iterable[Record]) -> Iterator[str]:
+        """N-Quads lines for the records; Meta records are kept for ``source_lines``."""
+        g = self._g
         for record in records:
             if isinstance(record, Row):
                 yield from self._row(record)
@@ -183,7 +201,7 @@ class QuadWriter:
             elif isinstance(record, Edge):
                 yield from self._edge(record)
             elif isinstance(record, Fact):
-                yield ox.Quad(self.node(record.subject), self.node(record.property), self.value(record.value), g)
+                yield f"{self.node(record.subject)} {self.node(record.property)} {self.value(record.value)}{g}"
             elif isinstance(record, Gap):
                 yield from self._gap(record)
             elif isinstance(record, Meta):
@@ -193,70 +211,109 @@ class QuadWriter:
             else:  # pragma: no cover - a reader bug
                 raise TypeError(f"not a record: {record!r}")
 
-    def _row(self, row: Row) -> Iterator[ox.Quad]:
-        g = self.graph
-        node = self._mint_row(row.origin)
-        yield ox.Quad(node, RDF_TYPE, self.node(row.kind), g)
+    def _row(self, row: Row) -> Iterator[str]:
+        g, node = self._g, self._mint_row(row.origin)
+        yield f"{node} {_TYPE} {self.node(row.kind)}{g}"
         for name, value in row.fields:
-            yield ox.Quad(node, self.node(name), self.value(value), g)
+            yield f"{node} {self.node(name)} {self.value(value)}{g}"
         if row.edge:
             s, p, o = row.edge
-            yield ox.Quad(self.node(s), self.node(p), self.node(o), g)
+            yield f"{self.node(s)} {self.node(p)} {self.node(o)}{g}"
 
-    def _code(self, code: Code) -> Iterator[ox.Quad]:
-        g, node = self.graph, self.node(code.curie)
+    def _code(self, code: Code) -> Iterator[str]:
+        g, node = self._g, self.node(code.curie)
         prefix, _, local = code.curie.partition(":")
-        yield ox.Quad(node, RDF_TYPE, self.node(ns.KIND_CLASSES[ns.CODE_KINDS[prefix]]), g)
-        yield ox.Quad(node, K("code"), literal(local), g)
+        yield f"{node} {_TYPE} {self.node(ns.KIND_CLASSES[ns.CODE_KINDS[prefix]])}{g}"
+        yield f"{node} <{ns.KG}code> {nq_literal(local)}{g}"
         if code.label:
-            yield ox.Quad(node, RDFS_LABEL, literal(code.label), g)
+            yield f"{node} <{ns.RDFS}label> {nq_literal(code.label)}{g}"
         for prop, value in code.props:
-            yield ox.Quad(node, self.node(prop), literal(value), g)
+            yield f"{node} {self.node(prop)} {nq_literal(value)}{g}"
 
-    def _evidence(self, node: ox.NamedNode, line: int) -> Iterator[ox.Quad]:
-        yield ox.Quad(node, K("source"), self.source, self.graph)
-        yield ox.Quad(node, K("line"), ox.Literal(str(line), datatype=XSD_INTEGER), self.graph)
+    def _evidence(self, node: str, line: int) -> Iterator[str]:
+        yield f"{node} <{ns.KG}source> {self._src}{self._g}"
+        yield f'{node} <{ns.KG}line> "{line}"^^<{ns.XSD}integer>{self._g}'
 
-    def _edge(self, edge: Edge) -> Iterator[ox.Quad]:
-        g = self.graph
+    def _edge(self, edge: Edge) -> Iterator[str]:
+        g = self._g
         s, p, o = self.node(edge.subject), self.node(edge.relation), self.node(edge.object)
-        yield ox.Quad(s, p, o, g)
+        yield f"{s} {p} {o}{g}"
         if not edge.statement:
             return
         node = self._mint("ASSERTION", edge.origin.line)
-        yield ox.Quad(node, RDF_TYPE, K("Assertion"), g)
-        yield ox.Quad(node, RDF_SUBJECT, s, g)
-        yield ox.Quad(node, RDF_PREDICATE, p, g)
-        yield ox.Quad(node, RDF_OBJECT, o, g)
+        yield f"{node} {_TYPE} <{ns.KG}Assertion>{g}"
+        yield f"{node} <{ns.RDF}subject> {s}{g}"
+        yield f"{node} <{ns.RDF}predicate> {p}{g}"
+        yield f"{node} <{ns.RDF}object> {o}{g}"
         for name, value in edge.qualifiers:
-            yield ox.Quad(node, K(name), literal(value), g)
+            yield f"{node} {self.node(name)} {nq_literal(value)}{g}"
         yield from self._evidence(node, edge.origin.line)
 
-    def _gap(self, gap: Gap) -> Iterator[ox.Quad]:
-        g = self.graph
+    def _gap(self, gap: Gap) -> Iterator[str]:
+        g = self._g
         node = self._mint("GAP", gap.origin.line)
         subject = self.node(gap.subject)
-        yield ox.Quad(node, RDF_TYPE, K("Gap"), g)
-        yield ox.Quad(node, K("about"), subject, g)
-        yield ox.Quad(subject, K("hasGap"), node, g)
+        yield f"{node} {_TYPE} <{ns.KG}Gap>{g}"
+        yield f"{node} <{ns.KG}about> {subject}{g}"
+        yield f"{subject} <{ns.KG}hasGap> {node}{g}"
         if gap.context:
-            yield ox.Quad(node, K("context"), self.node(gap.context), g)
-        yield ox.Quad(node, K("field"), literal(gap.field), g)
-        yield ox.Quad(node, K("gapText"), literal(gap.text), g)
+            yield f"{node} <{ns.KG}context> {self.node(gap.context)}{g}"
+        yield f"{node} <{ns.KG}field> {nq_literal(gap.field)}{g}"
+        yield f"{node} <{ns.KG}gapText> {nq_literal(gap.text)}{g}"
         yield from self._evidence(node, gap.origin.line)
 
-    def source_quads(self, meta: dict[str, str]) -> Iterator[ox.Quad]:
+    def source_lines(self, meta: dict[str, str]) -> Iterator[str]:
         """The ``kg:Source`` node: file, sha256, kind, licence, release (the manifest's, else the
         file's own), and what the reader learned (effective date, notice, layout)."""
-        g, s = self.graph, self.source
+        g, s = self._g, self._src
         learned = {m.key: m.value for m in self.metas}
-        yield ox.Quad(s, RDF_TYPE, K("Source"), g)
-        yield ox.Quad(s, K("graph"), g, g)
+        yield f"{s} {_TYPE} <{ns.KG}Source>{g}"
+        yield f"{s} <{ns.KG}graph> <{self.graph.value}>{g}"
         values = {"file": meta.get("file"), "sha256": meta.get("sha256"), "sourceKind": meta.get("kind"),
                   "licence": meta.get("licence"), "release": meta.get("release") or learned.pop("release", None)}
         learned.pop("release", None)
         for prop, value in [*values.items(), *learned.items()]:
             if value:
-                yield ox.Quad(s, K(prop), literal(value), g)
+                yield f"{s} {self.node(prop)} {nq_literal(value)}{g}"
         if meta.get("built_at"):
-            yield ox.Quad(s, K("builtAt"), ox.Literal(meta["built_at"], datatype=XSD_DATETIME), g)
+            yield f'{s} <{ns.KG}builtAt> "{meta["built_at"]}"^^<{ns.XSD}dateTime>{g}'
+
+
+class LineReader(io.RawIOBase):
+    """A binary file object over an iterator of text lines, for ``Store.bulk_load`` to pull from."""
+
+    def __init__(self, lines: Iterable[str], chunk: int = 1 << 20) -> None:
+        self._chunks = self._join(lines, chunk)
+        self._buffer = b""
+
+    @staticmethod
+    def _join(lines: Iterable[str], chunk: int) -> Iterator[bytes]:
+        batch: list[str] = []
+        size = 0
+        for line in lines:
+            batch.append(line)
+            size += len(line)
+            if size >= chunk:
+                yield "".join(batch).encode("utf-8")
+                batch, size = [], 0
+        if batch:
+            yield "".join(batch).encode("utf-8")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._buffer:
+            try:
+                self._buffer = next(self._chunks)
+            except StopIteration:
+                return 0
+        n = min(len(buffer), len(self._buffer))
+        buffer[:n] = self._buffer[:n]
+        self._buffer = self._buffer[n:]
+        return n
+
+
+def load_lines(database: ox.Store, lines: Iterable[str]) -> None:
+    """Bulk-load N-Quads lines (exceptions raised while producing them propagate)."""
+    database.bulk_load(LineReader(lines), format=ox.RdfFormat.N_QUADS)  # type: ignore[arg-type]  # a raw IO

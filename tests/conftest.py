@@ -12,6 +12,8 @@ TESTDATA = Path(__file__).resolve().parent / "data"
 SEED = DATA / "briefings" / "cpt-74360.txt"
 SECOND = TESTDATA / "briefings" / "cpt-43249.txt"
 BAD = TESTDATA / "bad"
+#: payers and the seed briefing only: fast builds for tests of the build mechanics
+SMALL = TESTDATA / "small.toml"
 
 
 @pytest.fixture(autouse=True)

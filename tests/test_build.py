@@ -13,7 +13,7 @@ import kgraph
 from kgraph.build import _lock
 from kgraph.errors import BuildError, StoreError
 
-from .conftest import BAD, DATA, SECOND, SEED
+from .conftest import BAD, DATA, SECOND, SEED, SMALL
 
 EVIDENCE = """
 SELECT ?file ?line ?role WHERE {
@@ -27,11 +27,11 @@ SELECT ?file ?line ?role WHERE {
 def two_briefings(tmp_path_factory):
     path = tmp_path_factory.mktemp("two") / "kg"
     os.chdir(DATA.parent)
-    return kgraph.build(DATA / "sources.toml", store=path, briefings=[str(SECOND)])
+    return kgraph.build(SMALL, store=path, briefings=[str(SECOND)])
 
 
-def test_default_build_counts(default_store):
-    counts = default_store.counts
+def test_default_build_counts(briefing_store):
+    counts = briefing_store.counts
     assert counts["nodes"]["modifier"] == 15
     assert counts["nodes"]["taxonomy"] == 5
     assert counts["nodes"]["ICD-10-CM"] == 8
@@ -43,28 +43,28 @@ def test_default_build_counts(default_store):
     assert counts["nodes"]["gap"] == 6  # modifier 79 and the five prose-only payers
 
 
-def test_k222_supports_74360_with_its_evidence_line(default_store):
-    table = kgraph.query(default_store, EVIDENCE.replace("?proc", "CPT:74360"))
+def test_k222_supports_74360_with_its_evidence_line(briefing_store):
+    table = kgraph.query(briefing_store, EVIDENCE.replace("?proc", "CPT:74360"))
     assert table.rows == [{"file": "data/briefings/cpt-74360.txt", "line": "41", "role": "indication"}]
-    ask = kgraph.query(default_store, "ASK { ICD10CM:K22.2 kg:supports CPT:74360 }")
+    ask = kgraph.query(briefing_store, "ASK { ICD10CM:K22.2 kg:supports CPT:74360 }")
     assert ask.json["boolean"] is True
 
 
-def test_query_json_is_w3c_sparql_results(default_store):
-    table = kgraph.query(default_store, "SELECT ?m WHERE { ?m kg:modifierFor CPT:74360 } ORDER BY ?m LIMIT 1")
+def test_query_json_is_w3c_sparql_results(briefing_store):
+    table = kgraph.query(briefing_store, "SELECT ?m WHERE { ?m kg:modifierFor CPT:74360 } ORDER BY ?m LIMIT 1")
     assert table.json["head"]["vars"] == ["m"]
     assert table.json["results"]["bindings"][0]["m"] == {
         "type": "uri", "value": "https://w3id.org/kgraph/code/MOD/22"}
     assert table.rows == [{"m": "MOD:22"}]
 
 
-def test_codes_are_strings_never_numbers(default_store):
-    table = kgraph.query(default_store, "SELECT DISTINCT (DATATYPE(?c) AS ?t) WHERE { ?n kg:code ?c }")
+def test_codes_are_strings_never_numbers(briefing_store):
+    table = kgraph.query(briefing_store, "SELECT DISTINCT (DATATYPE(?c) AS ?t) WHERE { ?n kg:code ?c }")
     assert table.column("t") == ["xsd:string"]
 
 
-def test_source_records_file_sha256_and_licence(default_store):
-    rows = kgraph.query(default_store, """SELECT ?file ?sha ?licence ?kind WHERE {
+def test_source_records_file_sha256_and_licence(briefing_store):
+    rows = kgraph.query(briefing_store, """SELECT ?file ?sha ?licence ?kind WHERE {
         ?s a kg:Source ; kg:file ?file ; kg:sha256 ?sha ; kg:licence ?licence ; kg:sourceKind ?kind }
         ORDER BY ?file""").rows
     assert [r["file"] for r in rows] == ["data/briefings/cpt-74360.txt", "data/payers.csv"]
@@ -72,18 +72,18 @@ def test_source_records_file_sha256_and_licence(default_store):
     assert all(r["licence"] for r in rows)
 
 
-def test_each_source_is_a_named_graph_and_the_default_graph_is_their_union(default_store):
-    graphs = kgraph.query(default_store, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s kg:supports ?o } }")
+def test_each_source_is_a_named_graph_and_the_default_graph_is_their_union(briefing_store):
+    graphs = kgraph.query(briefing_store, "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s kg:supports ?o } }")
     assert graphs.column("g") == ["GRAPH:briefing-cpt-74360"]
-    payer_graph = kgraph.query(default_store, "SELECT ?g WHERE { GRAPH ?g { PAYER:anthem kg:partOf PAYER:bcbs } }")
+    payer_graph = kgraph.query(briefing_store, "SELECT ?g WHERE { GRAPH ?g { PAYER:anthem kg:partOf PAYER:bcbs } }")
     assert payer_graph.column("g") == ["GRAPH:payers-payers"]
     # both facts answer without naming a graph: the default graph is the union
     both = "ASK { ICD10CM:K22.2 kg:supports CPT:74360 . PAYER:anthem kg:partOf PAYER:bcbs }"
-    assert kgraph.query(default_store, both).json["boolean"] is True
+    assert kgraph.query(briefing_store, both).json["boolean"] is True
 
 
-def test_gap_for_modifier_79_is_queryable(default_store):
-    rows = kgraph.query(default_store, """SELECT ?field ?line WHERE {
+def test_gap_for_modifier_79_is_queryable(briefing_store):
+    rows = kgraph.query(briefing_store, """SELECT ?field ?line WHERE {
         ?g a kg:Gap ; kg:about MOD:79 ; kg:context CPT:74360 ; kg:field ?field ; kg:line ?line }""").rows
     assert rows == [{"field": "modifierFor", "line": "19"}]
 
@@ -101,10 +101,10 @@ def test_second_briefing_shares_nodes_with_the_first(two_briefings):
     assert both.json["boolean"] is True
 
 
-def test_rdflib_view_answers_the_same(default_store):
-    dataset = default_store.rdflib()
+def test_rdflib_view_answers_the_same(briefing_store):
+    dataset = briefing_store.rdflib()
     rows = list(dataset.query("SELECT ?dx WHERE { ?dx kg:supports CPT:74360 } ORDER BY ?dx"))
-    expected = kgraph.query(default_store, "SELECT ?dx WHERE { ?dx kg:supports CPT:74360 } ORDER BY ?dx")
+    expected = kgraph.query(briefing_store, "SELECT ?dx WHERE { ?dx kg:supports CPT:74360 } ORDER BY ?dx")
     assert [str(r[0]) for r in rows] == [kgraph.namespaces.iri(c) for c in expected.column("dx")]
     assert len(rows) == 8
 
@@ -116,12 +116,12 @@ def test_open_missing_store_says_build_first(tmp_path):
 
 def test_failed_build_leaves_previous_store_intact(tmp_path):
     store = tmp_path / "kg"
-    first = kgraph.build(store=store)
+    first = kgraph.build(SMALL, store=store)
     before = os.readlink(store)
     for name in ("empty.txt", "not-utf8.txt", "no-title.txt"):
         with pytest.raises(BuildError, match=f"build refused: cannot read tests/data/bad/{name}; "
                                              f"the store at {store} is unchanged"):
-            kgraph.build(store=store, briefings=[str(BAD / name)])
+            kgraph.build(SMALL, store=store, briefings=[str(BAD / name)])
     assert os.readlink(store) == before
     again = kgraph.open(store)
     assert again.build_dir == first.build_dir
@@ -130,22 +130,22 @@ def test_failed_build_leaves_previous_store_intact(tmp_path):
 
 
 def test_keep_going_builds_without_the_refused_file(tmp_path):
-    built = kgraph.build(store=tmp_path / "kg", briefings=[str(BAD / "empty.txt")], keep_going=True)
+    built = kgraph.build(SMALL, store=tmp_path / "kg", briefings=[str(BAD / "empty.txt")], keep_going=True)
     assert built.info["refused"] == ["tests/data/bad/empty.txt"]
     assert built.counts["relations"]["kg:supports"] == 8
 
 
 def test_skipped_rows_are_reported_and_strict_refuses(tmp_path):
-    built = kgraph.build(store=tmp_path / "kg", briefings=[str(BAD / "malformed-row.txt")])
+    built = kgraph.build(SMALL, store=tmp_path / "kg", briefings=[str(BAD / "malformed-row.txt")])
     assert "tests/data/bad/malformed-row.txt:16: malformed row: 2 cells under a header of 3 (line 13) " \
            "(row skipped)" in built.info["problems"]
     with pytest.raises(BuildError, match="--strict"):
-        kgraph.build(store=tmp_path / "kg", briefings=[str(BAD / "malformed-row.txt")], strict=True)
+        kgraph.build(SMALL, store=tmp_path / "kg", briefings=[str(BAD / "malformed-row.txt")], strict=True)
 
 
 def test_rebuild_swaps_the_symlink_and_keeps_two_builds(tmp_path):
     store = tmp_path / "kg"
-    ids = [kgraph.build(store=store).build_dir.name for _ in range(3)]
+    ids = [kgraph.build(SMALL, store=store).build_dir.name for _ in range(3)]
     assert len(set(ids)) == 3
     assert os.readlink(store).endswith(ids[-1])
     assert sorted(p.name for p in (tmp_path / "kg.d").iterdir() if not p.name.startswith(".")) == ids[1:]
@@ -156,14 +156,14 @@ def test_rebuild_swaps_the_symlink_and_keeps_two_builds(tmp_path):
 def test_a_second_build_at_once_is_refused(tmp_path):
     store = tmp_path / "kg"
     with _lock(store), pytest.raises(StoreError, match="another build of this store is running"):
-        kgraph.build(store=store)
+        kgraph.build(SMALL, store=store)
 
 
 def test_store_path_that_is_a_real_directory_is_not_replaced(tmp_path):
     (tmp_path / "kg").mkdir()
     (tmp_path / "kg" / "precious.txt").write_text("keep me")
     with pytest.raises(StoreError, match="is not a kgraph store symlink"):
-        kgraph.build(store=tmp_path / "kg")
+        kgraph.build(SMALL, store=tmp_path / "kg")
     assert (tmp_path / "kg" / "precious.txt").read_text() == "keep me"
 
 

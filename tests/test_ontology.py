@@ -17,6 +17,9 @@ import pytest
 from rdflib import OWL, RDF, RDFS, SH, XSD, Graph, Literal, URIRef
 
 from kgraph.namespaces import CLASSES, KG, ONTOLOGY_DIR, PROPERTIES, QUALIFIERS, RELATIONS, iri, kg
+from kgraph.sources import TERMS as SOURCE_TERMS
+
+ROOT = ONTOLOGY_DIR.parent
 
 
 def K(local: str) -> URIRef:
@@ -57,7 +60,23 @@ def expected_types() -> dict[str, URIRef]:
     out |= {name: OWL.DatatypeProperty for name in QUALIFIERS}
     out |= {name: OWL.DatatypeProperty for name in DATATYPE_PROPERTIES}
     out |= {name: OWL.ObjectProperty for name in OBJECT_PROPERTIES}
+    for name, (kind, _) in SOURCE_TERMS.items():
+        out[name] = OWL.Class if kind == "class" else OWL.ObjectProperty if kind == "object" else OWL.DatatypeProperty
     return out
+
+
+def test_code_set_terms_are_in_the_ontology() -> None:
+    """kgraph.sources TERMS and the generated block of kgraph.ttl agree (scripts/sync_ontology.py)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("sync_ontology", ROOT / "scripts" / "sync_ontology.py")
+    assert spec and spec.loader
+    sync = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sync)
+    text = (ROOT / "ontology" / "kgraph.ttl").read_text(encoding="utf-8")
+    assert sync.synced(text) == text, "run: python scripts/sync_ontology.py"
+    clash = set(SOURCE_TERMS) & {*CLASSES, *RELATIONS, *QUALIFIERS, *PROPERTIES}
+    assert not clash, f"reader TERMS redeclare kgraph.namespaces names: {clash}"
 
 
 def test_property_kinds_cover_namespaces() -> None:
@@ -66,7 +85,7 @@ def test_property_kinds_cover_namespaces() -> None:
     assert len(names) == len(set(names)), "a kg: name is listed twice in namespaces.py"
 
 
-@pytest.mark.parametrize("name", [*CLASSES, *RELATIONS, *QUALIFIERS, *PROPERTIES])
+@pytest.mark.parametrize("name", [*CLASSES, *RELATIONS, *QUALIFIERS, *PROPERTIES, *SOURCE_TERMS])
 def test_term_declared_with_type_label_comment(onto: Graph, name: str) -> None:
     term = K(name)
     assert (term, RDF.type, expected_types()[name]) in onto

@@ -13,8 +13,8 @@ from kgraph.cli import main
 from kgraph.traverse import TraversalError, to_json
 
 
-def test_neighborhood_of_74360_holds_every_briefing_edge(default_store):
-    G = kgraph.neighborhood(default_store, "CPT:74360")
+def test_neighborhood_of_74360_holds_every_briefing_edge(briefing_store):
+    G = kgraph.neighborhood(briefing_store, "CPT:74360")
     assert isinstance(G, nx.MultiDiGraph)
     relations = sorted({k for _, _, k in G.edges(keys=True)})
     assert relations == ["kg:billedWith", "kg:context", "kg:coveredBy", "kg:hasGap", "kg:modifierFor",
@@ -30,53 +30,53 @@ def test_neighborhood_of_74360_holds_every_briefing_edge(default_store):
     assert G.nodes[gap]["kind"] == "gap" and G.nodes["MOD:79"]["kind"] == "modifier"
 
 
-def test_depth_two_reaches_the_payer_parent(default_store):
-    one = kgraph.neighborhood(default_store, "CPT:74360", depth=1)
-    two = kgraph.neighborhood(default_store, "CPT:74360", depth=2)
+def test_depth_two_reaches_the_payer_parent(briefing_store):
+    one = kgraph.neighborhood(briefing_store, "CPT:74360", depth=1)
+    two = kgraph.neighborhood(briefing_store, "CPT:74360", depth=2)
     assert "PAYER:bcbs" in one and "PAYER:anthem" not in one
     assert two.has_edge("PAYER:anthem", "PAYER:bcbs", key="kg:partOf")
 
 
-def test_relations_filter_and_bare_codes(default_store):
-    G = kgraph.neighborhood(default_store, "74360", relations=["supports"])
+def test_relations_filter_and_bare_codes(briefing_store):
+    G = kgraph.neighborhood(briefing_store, "74360", relations=["supports"])
     assert {k for _, _, k in G.edges(keys=True)} == {"kg:supports"}
     assert G.number_of_nodes() == 9
 
 
-def test_max_edges_stops_with_advice(default_store):
+def test_max_edges_stops_with_advice(briefing_store):
     with pytest.raises(TraversalError, match="more than 10 edges; narrow it with fewer relations"):
-        kgraph.neighborhood(default_store, "CPT:74360", max_edges=10)
+        kgraph.neighborhood(briefing_store, "CPT:74360", max_edges=10)
 
 
-def test_unknown_code_is_reported_with_close_codes(default_store):
+def test_unknown_code_is_reported_with_close_codes(briefing_store):
     with pytest.raises(TraversalError, match=r"CPT:74361: not in the store; close codes: CPT:74360"):
-        kgraph.neighborhood(default_store, "CPT:74361")
+        kgraph.neighborhood(briefing_store, "CPT:74361")
     with pytest.raises(kgraph.CurieError, match="unknown CURIE prefix"):
-        kgraph.neighborhood(default_store, "FOO:1")
+        kgraph.neighborhood(briefing_store, "FOO:1")
 
 
-def test_path_from_a_diagnosis_to_a_modifier(default_store):
-    P = kgraph.path(default_store, "K22.2", "MOD:26")
+def test_path_from_a_diagnosis_to_a_modifier(briefing_store):
+    P = kgraph.path(briefing_store, "K22.2", "MOD:26")
     assert P.graph["path"] == ["ICD10CM:K22.2", "CPT:74360", "MOD:26"]
     assert sorted(k for _, _, k in P.edges(keys=True)) == ["kg:modifierFor", "kg:supports"]
 
 
-def test_to_networkx_small_build_and_refusal(default_store):
-    G = kgraph.to_networkx(default_store)
+def test_to_networkx_small_build_and_refusal(briefing_store):
+    G = kgraph.to_networkx(briefing_store)
     assert G.has_edge("ICD10CM:K22.2", "CPT:74360")
     with pytest.raises(TraversalError, match="more than the limit of 5"):
-        kgraph.to_networkx(default_store, limit=5)
+        kgraph.to_networkx(briefing_store, limit=5)
 
 
-def test_cli_neighbors_json_matches_the_python_api(default_store):
-    out = CliRunner().invoke(main, ["neighbors", "CPT:74360", "--store", str(default_store.path), "--format", "json"])
+def test_cli_neighbors_json_matches_the_python_api(briefing_store):
+    out = CliRunner().invoke(main, ["neighbors", "CPT:74360", "--store", str(briefing_store.path), "--format", "json"])
     assert out.exit_code == 0, out.output
-    assert json.loads(out.stdout) == to_json(kgraph.neighborhood(default_store, "CPT:74360"))
+    assert json.loads(out.stdout) == to_json(kgraph.neighborhood(briefing_store, "CPT:74360"))
 
 
-def test_cli_path_and_unknown_code_exit_1(default_store):
+def test_cli_path_and_unknown_code_exit_1(briefing_store):
     runner = CliRunner()
-    out = runner.invoke(main, ["path", "K22.2", "MOD:26", "--store", str(default_store.path), "--format", "json"])
+    out = runner.invoke(main, ["path", "K22.2", "MOD:26", "--store", str(briefing_store.path), "--format", "json"])
     assert json.loads(out.stdout)["path"] == ["ICD10CM:K22.2", "CPT:74360", "MOD:26"]
-    bad = runner.invoke(main, ["neighbors", "99999", "--store", str(default_store.path)])
+    bad = runner.invoke(main, ["neighbors", "99999", "--store", str(briefing_store.path)])
     assert bad.exit_code == 1 and bad.stderr.startswith("error: CPT:99999: not in the store")

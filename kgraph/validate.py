@@ -1,0 +1,485 @@
+"""Check what briefings say against the official code sets loaded in the same store.
+
+Input: an open ``Store``. Output: ``Findings`` (a list of ``Finding`` with ``data_versions``),
+each with a stable rule id, a severity (error, warning, info), the subject CURIE, a message in
+compiler style, the briefing file and line, and suggestions. Rules:
+
+* ``code.unknown``: a briefing code that is not in its code set (ICD-10-CM, NUCC, HCPCS,
+  modifiers; CPT codes exist if the fee schedule, PTP, MUE or add-on files name them), with the
+  closest codes by code and by the description the briefing gave. An error, unless the code-set
+  release is more than a year older than the reference date (``as_of``, default today): then
+  a newer release may hold the code, and it is a warning.
+* ``icd10cm.not-billable``: a diagnosis that is a header, with its billable children and the
+  fiscal year it became a header.
+* ``icd10cm.description-mismatch`` / ``nucc.name-mismatch`` / ``modifier.description-mismatch``:
+  the briefing's text disagrees with the official text; gives the official text and the codes
+  whose official text matches what the briefing wrote.
+* ``mpfs.modifier-not-allowed``: a modifier listed for a code that the fee-schedule indicators
+  rule out (``kgraph.sources.mpfs.modifier_verdicts`` holds the rules).
+* ``ncci.bundled``: codes a briefing says are billed together that an active NCCI PTP edit
+  bundles, with its modifier indicator; ``ncci.addon-without-primary``: an add-on code listed
+  without an eligible primary.
+* ``shacl.violation``: the briefing graphs against ``ontology/shapes.ttl``.
+
+A rule whose code set is not in the build is skipped, and an info finding says so. Does not
+write to the store.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+from kgraph import namespaces as ns
+from kgraph.records import Severity
+from kgraph.store import Store
+
+SEVERITIES = ("info", "warning", "error")
+#: the source kinds that say a code of a kind exists
+CODE_SETS: dict[str, tuple[str, ...]] = {
+    "ICD10CM": ("icd10cm",),
+    "NUCC": ("nucc",),
+    "HCPCS": ("hcpcs", "mpfs", "ncci-ptp", "ncci-mue", "ncci-addon"),
+    "CPT": ("mpfs", "ncci-ptp", "ncci-mue", "ncci-addon"),
+    "MOD": ("hcpcs", "modifiers", "cpt-modifiers"),
+}
+#: the code set that defines each kind of code (CPT has no official set in the data: AMA licence)
+AUTHORITY = {"ICD10CM": "icd10cm", "NUCC": "nucc", "HCPCS": "hcpcs"}
+#: text similarity (0-100, rapidfuzz token_sort_ratio) from which a stated text agrees
+MISMATCH_BELOW = 85
+
+
+@dataclass
+class Finding:
+    """One validation or claim-check finding (INTERFACE.md shape)."""
+
+    severity: Severity
+    rule: str
+    subject: str
+    message: str
+    source: str | None = None
+    line: int | None = None
+    suggestion: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}: " if self.source else ""
+        return f"{where}{self.severity}: {self.subject}: {self.message} [{self.rule}]"
+
+
+class Findings(list[Finding]):
+    """Findings with the data versions they were computed from."""
+
+    def __init__(self, items: Iterable[Finding] = (), data_versions: dict[str, str] | None = None) -> None:
+        super().__init__(items)
+        self.data_versions = dict(data_versions or {})
+
+    def at_least(self, severity: str) -> list[Finding]:
+        floor = SEVERITIES.index(severity)
+        return [f for f in self if SEVERITIES.index(f.severity) >= floor]
+
+    def counts(self) -> dict[str, int]:
+        return {s: sum(1 for f in self if f.severity == s) for s in SEVERITIES}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"data_versions": self.data_versions, "counts": self.counts(),
+                "findings": [f.to_json() for f in self]}
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=1)
+
+
+@dataclass
+class _Fact:
+    subject: str
+    relation: str
+    object: str
+    file: str
+    line: int
+    qualifiers: dict[str, str]
+
+
+def _select(store: Store, sparql: str) -> list[dict[str, str]]:
+    """Rows of a SELECT as dicts of CURIE / literal strings (unbound variables left out)."""
+    result = store.query(sparql)
+    names = [v.value for v in result.variables]
+    rows = []
+    for solution in result:
+        row = {}
+        for name in names:
+            term = solution[name]
+            if term is not None:
+                row[name] = ns.curie(term.value) if term.__class__.__name__ == "NamedNode" else term.value
+        rows.append(row)
+    return rows
+
+
+def _values(curies: Iterable[str]) -> str:
+    return " ".join(f"<{ns.iri(c)}>" for c in sorted(set(curies)))
+
+
+STOPWORDS = frozenset(["a", "an", "and", "at", "by", "for", "in", "of", "on", "or", "the", "to", "with"])
+
+
+def _tokens(text: str) -> set[str]:
+    return {t for t in re.findall(r"[a-z0-9]+", text.lower()) if t not in STOPWORDS}
+
+
+def agrees(stated: str, official: str) -> bool:
+    """Whether a briefing's text says the same as the official text: nearly the same words, or
+    only words of the official text (a shortened form such as "Technical component").
+
+    >>> agrees("Gastroenterology", "Gastroenterology Physician")
+    True
+    >>> agrees("Diverticulum of esophagus", "Ulcer of esophagus")
+    False
+    """
+    from rapidfuzz import fuzz, utils
+
+    if fuzz.token_sort_ratio(stated, official, processor=utils.default_process) >= MISMATCH_BELOW:
+        return True
+    words = _tokens(stated)
+    return bool(words) and words <= _tokens(official)
+
+
+def data_versions(store: Store) -> dict[str, str]:
+    """Source kind -> release (several releases of one kind are joined with ', ')."""
+    versions: dict[str, set[str]] = defaultdict(set)
+    for source in store.info.get("sources", []):
+        if source.get("kind") not in ("briefing", "payers"):
+            versions[source["kind"]].add(source.get("release") or "unknown")
+    rows = _select(store, "SELECT ?kind ?release WHERE { ?s a kg:Source ; kg:sourceKind ?kind ; kg:release ?release }")
+    for row in rows:
+        if row["kind"] not in ("briefing", "payers"):
+            versions[row["kind"]].discard("unknown")
+            versions[row["kind"]].add(row["release"])
+    return {kind: ", ".join(sorted(r)) for kind, r in sorted(versions.items())}
+
+
+def _release_date(kind: str, release: str) -> date | None:
+    """When a release came out, roughly, to judge whether it may predate a code."""
+    if m := re.match(r"FY(\d{4})", release):
+        return date(int(m[1]) - 1, 10, 1)
+    if m := re.match(r"(\d{4})-(\d{2})(?:-(\d{2}))?", release):
+        return date(int(m[1]), int(m[2]), int(m[3] or 1))
+    if m := re.match(r"(\d{2})\.(\d)", release):  # NUCC 25.1
+        return date(2000 + int(m[1]), 7 if m[2] == "1" else 1, 1)
+    if m := re.match(r"(\d{4})$", release):
+        return date(int(m[1]), 1, 1)
+    return None
+
+
+class _Validator:
+    def __init__(self, store: Store, as_of: date | None) -> None:
+        self.store = store
+        self.as_of = as_of or date.today()
+        self.findings: list[Finding] = []
+        self.versions = data_versions(store)
+        self.facts = self._briefing_facts()
+        self.codes = {c for f in self.facts for c in (f.subject, f.object)
+                      if c.partition(":")[0] in CODE_SETS}
+        self.present = self._present(self.codes)
+
+    def add(self, severity: Severity, rule: str, subject: str, message: str, fact: _Fact | None = None,
+            suggestion: Iterable[str] = ()) -> None:
+        self.findings.append(Finding(severity, rule, subject, message, fact.file if fact else None,
+                                     fact.line if fact else None, list(suggestion)))
+
+    def _briefing_facts(self) -> list[_Fact]:
+        q = """SELECT ?a ?s ?p ?o ?file ?line ?q ?v WHERE {
+          ?src kg:sourceKind "briefing" ; kg:file ?file .
+          ?a kg:source ?src ; a kg:Assertion ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; kg:line ?line .
+          OPTIONAL { ?a ?q ?v FILTER(isLiteral(?v) && ?q != kg:line) } } ORDER BY ?file ?line"""
+        facts: dict[str, _Fact] = {}
+        for row in _select(self.store, q):
+            fact = facts.get(row["a"])
+            if fact is None:
+                fact = facts[row["a"]] = _Fact(row["s"], row["p"], row["o"], row["file"], int(row["line"]), {})
+            if "q" in row:
+                fact.qualifiers[row["q"].removeprefix("kg:")] = row["v"]
+        return list(facts.values())
+
+    def _present(self, codes: set[str]) -> dict[str, set[str]]:
+        """Code -> the source kinds that hold it."""
+        found: dict[str, set[str]] = defaultdict(set)
+        if not codes:
+            return found
+        q = (f"SELECT ?n ?kind WHERE {{ VALUES ?n {{ {_values(codes)} }} GRAPH ?g {{ ?n kg:code ?c }} "
+             "?src kg:graph ?g ; kg:sourceKind ?kind }")
+        for row in _select(self.store, q):
+            found[row["n"]].add(row["kind"])
+        return found
+
+    def loaded(self, kinds: Iterable[str]) -> list[str]:
+        return [k for k in kinds if k in self.versions]
+
+    # --- rules ---------------------------------------------------------------------------------
+
+    def unknown_codes(self) -> None:
+        skipped: set[str] = set()
+        for fact in self.facts:
+            for code in (fact.subject, fact.object):
+                prefix = code.partition(":")[0]
+                if prefix not in CODE_SETS:
+                    continue
+                kinds = self.loaded(CODE_SETS[prefix])
+                if not kinds:
+                    skipped.add(prefix)
+                    continue
+                if self.present.get(code, set()) & set(kinds):
+                    continue
+                releases = [self.versions[k] for k in kinds]
+                # the code set that defines the kind decides; CPT has none here (AMA), so all must be old
+                judges = [k for k in kinds if k == AUTHORITY.get(prefix)] or kinds
+                old = [k for k in judges if self._old(k)]
+                severity: Severity = "warning" if len(old) == len(judges) else "error"
+                stated = fact.qualifiers.get("statedDescription") or fact.qualifiers.get("statedSpecialty") or ""
+                suggestion = self.closest(prefix, code, stated)
+                note = " (the release may predate the code)" if severity == "warning" else ""
+                self.add(severity, "code.unknown", code,
+                         f"{code} is not in {', '.join(f'{k} {r}' for k, r in zip(kinds, releases, strict=True))}"
+                         f"{note}", fact, suggestion)
+        for prefix in sorted(skipped):
+            self.add("info", "code.unchecked", f"{prefix}:",
+                     f"no {ns.CODE_KINDS[prefix]} code set in this build; {prefix} codes were not checked")
+
+    def _old(self, kind: str) -> bool:
+        """Whether a newer release than the loaded one may be in force on the reference date."""
+        released = _release_date(kind, self.versions[kind])
+        if released is None:
+            return False
+        if re.match(r"FY\d{4}", self.versions[kind]):  # a fiscal year covers Oct 1 .. Sep 30
+            return self.as_of > date(released.year + 1, 9, 30)
+        return (self.as_of - released).days > 366
+
+    def _titles(self, prefix: str) -> dict[str, str]:
+        cache = getattr(self, "_title_cache", {})
+        self._title_cache = cache
+        if prefix not in cache:
+            q = (f'SELECT ?n ?t WHERE {{ ?n kg:officialTitle ?t FILTER(STRSTARTS(STR(?n), "{ns.PREFIXES[prefix]}")) }}')
+            cache[prefix] = {row["n"]: row["t"] for row in _select(self.store, q)}
+        return cache[prefix]
+
+    def closest(self, prefix: str, code: str, stated: str, limit: int = 3) -> list[str]:
+        """Closest existing codes: by code shape, then by official text matching what was stated."""
+        from rapidfuzz import fuzz, process
+
+        titles = self._titles(prefix)
+        local = code.partition(":")[2]
+        by_code = process.extract(local, [c.partition(":")[2] for c in titles], scorer=fuzz.ratio, limit=limit,
+                                  score_cutoff=60)
+        out = [f"{prefix}:{c}" for c, _, _ in by_code]
+        if stated:
+            out += self.matching_text(prefix, stated, limit=limit)
+        return list(dict.fromkeys(out))
+
+    def matching_text(self, prefix: str, text: str, *, limit: int = 3, exclude: str = "") -> list[str]:
+        from rapidfuzz import fuzz, process, utils
+
+        titles = self._titles(prefix)
+        keys = list(titles)
+        found = process.extract(text, [titles[k] for k in keys], scorer=fuzz.token_set_ratio,
+                                processor=utils.default_process, limit=limit + 1, score_cutoff=85)
+        return [keys[i] for _, _, i in found if keys[i] != exclude][:limit]
+
+    def text_mismatches(self) -> None:
+        for fact in self.facts:
+            stated, code, rule = None, None, ""
+            if fact.relation == "kg:supports" and fact.subject.startswith("ICD10CM:"):
+                stated, code = fact.qualifiers.get("statedDescription"), fact.subject
+                rule = "icd10cm.description-mismatch"
+            elif fact.relation == "kg:reportedBy":
+                stated, code, rule = fact.qualifiers.get("statedSpecialty"), fact.object, "nucc.name-mismatch"
+            elif fact.relation == "kg:modifierFor":
+                stated, code, rule = (fact.qualifiers.get("statedDescription"), fact.subject,
+                                      "modifier.description-mismatch")
+            if not stated or not code:
+                continue
+            prefix = code.partition(":")[0]
+            official = self._titles(prefix).get(code)
+            if not official or any(agrees(stated, name) for name in [official, *self._other_names(code)]):
+                continue
+            matches = self.matching_text(prefix, stated, exclude=code)
+            also = f"; official text matching it: {', '.join(matches)}" if matches else ""
+            version = self.versions.get(CODE_SETS.get(prefix, ("",))[0], "")
+            what = "specialty" if prefix == "NUCC" else "description"
+            self.add("warning", rule, code, f'{what} "{stated}" does not match the official "{official}" '
+                     f"({version}){also}", fact, matches)
+
+    def _other_names(self, code: str) -> list[str]:
+        if not code.startswith("NUCC:"):
+            return []
+        q = f"SELECT ?v WHERE {{ <{ns.iri(code)}> ?p ?v FILTER(?p IN (kg:classification, kg:specialization)) }}"
+        return [row["v"] for row in _select(self.store, q)]
+
+    def not_billable(self) -> None:
+        if "icd10cm" not in self.versions:
+            return
+        dx = sorted({f.subject for f in self.facts if f.relation == "kg:supports" and f.subject.startswith("ICD10CM:")})
+        if not dx:
+            return
+        q = (f"SELECT ?n (MAX(?y) AS ?last) (MAX(?b) AS ?lastBillable) (SAMPLE(?h) AS ?header) WHERE {{ "
+             f"VALUES ?n {{ {_values(dx)} }} ?n kg:inFY ?y . OPTIONAL {{ ?n kg:billableInFY ?b }} "
+             "OPTIONAL { ?n kg:headerSinceFY ?h } } GROUP BY ?n")
+        for row in _select(self.store, q):
+            if "last" not in row or row.get("lastBillable") == row["last"]:
+                continue
+            code, last = row["n"], row["last"]
+            kids_q = (f"SELECT ?c WHERE {{ ?c skos:broader <{ns.iri(code)}> ; kg:billableInFY {last} }} ORDER BY ?c")
+            kids = [r["c"] for r in _select(self.store, kids_q)]
+            since = f"since FY{row['header']}" if "header" in row else (
+                f"in every loaded fiscal year ({self.versions.get('icd10cm', '')})")
+            for fact in (f for f in self.facts if f.subject == code and f.relation == "kg:supports"):
+                self.add("error", "icd10cm.not-billable", code,
+                         f"{code.partition(':')[2]} is a header, not billable, {since}; billable codes below it "
+                         f"in FY{last}: {', '.join(kids[:8]) or 'none'}", fact, kids[:8])
+
+    def fee_schedule_modifiers(self) -> None:
+        if "mpfs" not in self.versions:
+            return
+        from kgraph.sources.mpfs import modifier_verdicts
+
+        pairs = [(f, f.subject, f.object) for f in self.facts if f.relation == "kg:modifierFor"]
+        codes = sorted({c for _, _, c in pairs})
+        if not codes:
+            return
+        rows = self.fee_rows(codes)
+        for fact, modifier, code in pairs:
+            code_rows = rows.get(code)
+            if not code_rows:
+                continue
+            base = code_rows.get("")
+            if base is None:
+                continue
+            verdicts = modifier_verdicts(base, has_26_row="26" in code_rows, has_tc_row="TC" in code_rows)
+            verdict = verdicts.get(modifier.partition(":")[2])
+            if verdict is None or verdict.severity is None:
+                continue  # allowed without condition, or no fee-schedule rule for this modifier
+            self.add(verdict.severity, "mpfs.modifier-not-allowed", modifier,
+                     f"{modifier} on {code}: {verdict.reason} (fee schedule {self.versions['mpfs']})", fact)
+
+    def fee_rows(self, codes: Iterable[str]) -> dict[str, dict[str, dict[str, str]]]:
+        """code -> modifier ('' for the code's own row) -> field -> value."""
+        q = (f"SELECT ?r ?c ?f ?v WHERE {{ VALUES ?c {{ {_values(codes)} }} ?r kg:procedure ?c ; a kg:FeeScheduleRow ; "
+             "?f ?v }")
+        by_row: dict[str, dict[str, str]] = defaultdict(dict)
+        code_of: dict[str, str] = {}
+        for row in _select(self.store, q):
+            code_of[row["r"]] = row["c"]
+            by_row[row["r"]][row["f"].removeprefix("kg:")] = row["v"]
+        out: dict[str, dict[str, dict[str, str]]] = defaultdict(dict)
+        for r, fields in by_row.items():
+            modifier = fields.get("modifier", "").partition(":")[2]
+            out[code_of[r]][modifier] = fields
+        return out
+
+    def ncci_pairs(self) -> None:
+        if "ncci-ptp" not in self.versions:
+            return
+        pairs = [f for f in self.facts if f.relation == "kg:billedWith"]
+        if not pairs:
+            return
+        values = " ".join(f"(<{ns.iri(a)}> <{ns.iri(b)}>) (<{ns.iri(b)}> <{ns.iri(a)}>)"
+                          for f in pairs for a, b in [(f.subject, f.object)])
+        q = (f"SELECT ?a ?b ?mi ?rationale ?deletion WHERE {{ VALUES (?a ?b) {{ {values} }} "
+             "?r kg:column1 ?a ; kg:column2 ?b ; kg:modifierIndicator ?mi . OPTIONAL { ?r kg:rationale ?rationale } "
+             "OPTIONAL { ?r kg:deletionDate ?deletion } }")
+        active: dict[frozenset[str], list[dict[str, str]]] = defaultdict(list)
+        today = self.as_of.isoformat()
+        for row in _select(self.store, q):
+            if row.get("deletion", "9999-12-31") < today:
+                continue
+            active[frozenset((row["a"], row["b"]))].append(row)
+        for fact in pairs:
+            for row in active.get(frozenset((fact.subject, fact.object)), []):
+                mi = row["mi"]
+                severity: Severity = "error" if mi == "0" else "warning" if mi == "1" else "info"
+                bypass = {"0": "no modifier can bypass it", "1": "an NCCI-associated modifier may bypass it "
+                          "with documentation", "9": "the edit is not applicable"}.get(mi, f"indicator {mi}")
+                self.add(severity, "ncci.bundled", fact.object,
+                         f"the briefing says {fact.subject} and {fact.object} are billed together, but NCCI PTP "
+                         f"edit {row['a']} / {row['b']} (column 2 denied) is active: modifier indicator {mi}, "
+                         f"{bypass}; rationale: {row.get('rationale', 'n/a')} (PTP {self.versions['ncci-ptp']})",
+                         fact, [row["a"], row["b"]])
+
+    def addons(self) -> None:
+        if "ncci-addon" not in self.versions:
+            return
+        by_briefing: dict[str, set[str]] = defaultdict(set)
+        for f in self.facts:
+            for c in (f.subject, f.object):
+                if c.startswith(("CPT:", "HCPCS:")):
+                    by_briefing[f.file].add(c)
+        for file, codes in by_briefing.items():
+            q = (f"SELECT ?addon ?type ?primary WHERE {{ VALUES ?addon {{ {_values(codes)} }} ?r kg:addOn ?addon ; "
+                 "kg:editType ?type . OPTIONAL { ?r kg:primary ?primary } }")
+            primaries: dict[str, set[str]] = defaultdict(set)
+            types: dict[str, str] = {}
+            for row in _select(self.store, q):
+                types[row["addon"]] = min(types.get(row["addon"], "9"), row["type"])
+                if "primary" in row:
+                    primaries[row["addon"]].add(row["primary"])
+            for addon, edit_type in sorted(types.items()):
+                if primaries[addon] & codes:
+                    continue
+                fact = next(f for f in self.facts if f.file == file and addon in (f.subject, f.object))
+                severity: Severity = "error" if edit_type == "1" else "warning" if edit_type == "3" else "info"
+                what = {"1": "CMS lists its only eligible primaries", "3": "CMS lists some eligible primaries",
+                        "2": "CMS lists no primaries; the contractor decides"}.get(edit_type, f"type {edit_type}")
+                self.add(severity, "ncci.addon-without-primary", addon,
+                         f"{addon} is an add-on code (edit type {edit_type}: {what}) and the briefing lists no "
+                         f"eligible primary for it (add-on edits {self.versions['ncci-addon']})", fact,
+                         sorted(primaries[addon])[:5])
+
+    def shacl(self) -> None:
+        import pyoxigraph as ox
+        import pyshacl
+        import rdflib
+
+        # the briefing graphs with the payer registry they point into (pyshacl is too slow for code sets)
+        graphs = [row["g"] for row in _select(
+            self.store, 'SELECT ?g WHERE { ?s kg:sourceKind ?k ; kg:graph ?g FILTER(?k IN ("briefing", "payers")) }')]
+        if not graphs:
+            return
+        data = rdflib.Graph()
+        for graph in graphs:
+            text = self.store.ox.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(ns.iri(graph))) or b""
+            data.parse(data=text.decode("utf-8"), format="nt")
+        shapes = rdflib.Graph().parse(ns.ONTOLOGY_DIR / "shapes.ttl")
+        conforms, report, _ = pyshacl.validate(data, shacl_graph=shapes)
+        if conforms:
+            return
+        sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+        for result in report.subjects(rdflib.RDF.type, sh.ValidationResult):
+            focus = str(report.value(result, sh.focusNode))
+            message = str(report.value(result, sh.resultMessage) or "violates a shape")
+            self.add("error", "shacl.violation", ns.curie(focus), message)
+
+
+def validate(store: Store, *, as_of: date | str | None = None) -> Findings:
+    """Findings for every briefing in the store, checked against the code sets in the same store.
+
+    >>> import kgraph
+    >>> findings = kgraph.validate(kgraph.open(DOCTEST_STORE))
+    >>> sorted({f.rule for f in findings})[:2]
+    ['icd10cm.description-mismatch', 'icd10cm.not-billable']
+    """
+    when = date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
+    v = _Validator(store, when)
+    v.unknown_codes()
+    v.not_billable()
+    v.text_mismatches()
+    v.fee_schedule_modifiers()
+    v.ncci_pairs()
+    v.addons()
+    v.shacl()
+    order = {s: i for i, s in enumerate(reversed(SEVERITIES))}
+    v.findings.sort(key=lambda f: (f.source or "~", f.line or 0, order[f.severity], f.rule, f.subject))
+    return Findings(v.findings, v.versions)

@@ -1,0 +1,842 @@
+"""Interactive HTML pictures of a graph: one self-contained file that opens offline.
+
+Input: a ``networkx`` graph as ``kgraph.neighborhood`` returns it (nodes are CURIEs with
+``kind``, ``label``, ``description``; edges keyed by relation CURIE with ``relation``,
+``qualifiers`` and ``evidence``), optional validation findings and the build's data versions.
+Output: an HTML page (``to_html``), a file (``write_html``) or an inline notebook picture
+(``notebook`` / ``display``).
+
+pyvis builds the network data (a directed ``Network``, so parallel edges of different
+relations between two codes all stay); the page is kgraph's own template with vis-network's JS
+and CSS (the copy pyvis ships) inlined. pyvis's own templates are not used: its ``in_line`` mode
+still loads Bootstrap from a CDN and its default mode writes a ``lib/`` folder. Nothing on the
+page is fetched from a network.
+
+Every text from a source reaches the page as JSON data (``<`` ``>`` ``&`` escaped) or as
+HTML-escaped text, and tooltips are built in the browser with ``textContent``: a label holding
+``<script>`` shows as text. Graphs above 300 nodes get positions computed here (a radial layout
+around the focus code) and physics off; above ``max_nodes`` the export raises ``ExportError``.
+
+This is the only module that imports pyvis. It does not query the store.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from collections import defaultdict, deque
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from kgraph.errors import KGraphError
+
+__all__ = ["ExportError", "display", "notebook", "to_html", "write_html"]
+
+DEFAULT_MAX_NODES = 2000
+#: above this many nodes positions are computed in Python and physics is off: measured in
+#: headless Chromium, 1,000 nodes with vis default physics never stabilised (see ARCHITECTURE.md)
+PHYSICS_MAX_NODES = 300
+#: the vis-network build shipped inside the pyvis package
+VIS_DIR = ("lib", "vis-9.1.2")
+
+AMA_NOTICE = ("CPT\u00ae is a registered trademark of the American Medical Association (AMA). CPT codes and "
+              "descriptions only are copyright American Medical Association. All rights reserved. Applicable "
+              "FARS/DFARS restrictions apply to government use. This picture holds no official CPT descriptor "
+              "text: labels of CPT codes come from the project's briefings.")
+NUCC_NOTICE = ("The Health Care Provider Taxonomy code set is copyright American Medical Association on behalf "
+               "of the National Uniform Claim Committee (NUCC), www.nucc.org. All rights reserved. Taxonomy "
+               "codes and names are shown unaltered.")
+
+# kind -> (vis shape, fill, border); shapes differ as well as colours, for colour-blind readers.
+# Red and orange are kept for finding borders.
+NODE_STYLES: dict[str, tuple[str, str, str]] = {
+    "CPT": ("box", "#c6dbef", "#2c6aa6"),
+    "HCPCS": ("ellipse", "#c7e9e6", "#2f8a83"),
+    "ICD-10-CM": ("dot", "#74c476", "#2e7d32"),
+    "modifier": ("diamond", "#f2d45c", "#9a7b00"),
+    "taxonomy": ("triangle", "#c9a3c8", "#7b4f9d"),
+    "payer": ("square", "#c49c80", "#7a5232"),
+    "Medicare specialty": ("triangleDown", "#ffb3bd", "#c2566a"),
+    "gap": ("hexagon", "#eeeeee", "#777777"),
+}
+DEFAULT_NODE_STYLE = ("dot", "#d0d0d0", "#666666")
+
+# relation -> (colour, dashes or None, width)
+EDGE_STYLES: dict[str, tuple[str, list[int] | None, float]] = {
+    "kg:supports": ("#2e7d32", None, 1.5),
+    "kg:conflictsWith": ("#d62728", None, 2.5),
+    "kg:billedWith": ("#2c6aa6", None, 1.5),
+    "kg:addOnTo": ("#7b4f9d", [8, 4], 1.5),
+    "kg:relatedTo": ("#8c8c8c", [3, 4], 1.0),
+    "kg:modifierFor": ("#b08c00", None, 1.0),
+    "kg:reportedBy": ("#9467bd", [6, 3], 1.0),
+    "kg:coveredBy": ("#7a5232", None, 1.0),
+    "kg:partOf": ("#7a5232", [6, 3], 1.0),
+    "kg:crosswalksTo": ("#c2566a", [6, 3], 1.0),
+    "kg:hasGap": ("#999999", [2, 3], 1.0),
+    "kg:context": ("#bbbbbb", [1, 4], 1.0),
+    "skos:broader": ("#555555", [10, 4], 1.0),
+}
+DEFAULT_EDGE_STYLE: tuple[str, list[int] | None, float] = ("#999999", [4, 4], 1.0)
+
+FINDING_BORDERS = {"error": "#d62728", "warning": "#ff7f0e"}
+MODIFIER_INDICATORS = {"0": "no modifier allowed", "1": "a modifier is allowed", "9": "not applicable"}
+#: px between neighbouring nodes of a ring, and between rings, in the radial layout
+SPACING = 48.0
+RING_GAP = 170.0
+
+
+class ExportError(KGraphError):
+    """An export that was refused (too many nodes) or could not be written."""
+
+
+def write_html(G: nx.Graph, path: str | Path, *, title: str | None = None, data_versions: Any = None,
+               findings: Iterable[Any] | None = None, max_nodes: int | None = DEFAULT_MAX_NODES,
+               notices: Iterable[str] | None = None) -> Path:
+    """Write the picture of ``G`` to ``path`` as one self-contained UTF-8 HTML file.
+
+    Takes the keywords of ``to_html``; returns the path written. Raises ``ExportError``.
+
+    >>> import kgraph, tempfile, pathlib
+    >>> store = kgraph.open(DOCTEST_STORE)
+    >>> G = kgraph.neighborhood(store, "CPT:74360", depth=1)
+    >>> out = write_html(G, pathlib.Path(tempfile.mkdtemp()) / "74360.html", data_versions=store)
+    >>> sorted(p.name for p in out.parent.iterdir())      # no lib/ folder next to it
+    ['74360.html']
+    """
+    page = to_html(G, title=title, data_versions=data_versions, findings=findings, max_nodes=max_nodes,
+                   notices=notices)
+    out = Path(path)
+    try:
+        out.write_text(page, encoding="utf-8", newline="\n")
+    except OSError as exc:
+        raise ExportError(f"{out}: cannot write the HTML export: {exc.strerror or exc}") from exc
+    return out
+
+
+def to_html(G: nx.Graph, *, title: str | None = None, data_versions: Any = None,
+            findings: Iterable[Any] | None = None, max_nodes: int | None = DEFAULT_MAX_NODES,
+            notices: Iterable[str] | None = None) -> str:
+    """The picture of ``G`` as the text of one self-contained HTML page.
+
+    ``data_versions``: the build's sources (a ``Store``, ``store.info["sources"]`` or a mapping
+    file -> release), shown in the header. ``findings``: dicts or ``Finding`` objects with
+    ``severity``, ``rule``, ``subject``, ``message``; a node with an error gets a red border,
+    with a warning an orange one, the messages in its tooltip. ``notices``: extra lines for the
+    footer (the AMA CPT and NUCC notices are always there). Raises ``ExportError`` above
+    ``max_nodes`` nodes (``None``: no limit).
+
+    >>> G = nx.MultiDiGraph()
+    >>> G.add_node("CPT:74360", kind="CPT", label="Imaging S&I <b>")
+    >>> page = to_html(G, title="demo")
+    >>> page.startswith("<!DOCTYPE html>"), "S&I <b>" in page, "Imaging S\\\\u0026I \\\\u003cb\\\\u003e" in page
+    (True, False, True)
+    """
+    n = G.number_of_nodes()
+    if max_nodes is not None and n > max_nodes:
+        raise ExportError(
+            f"the graph has {n:,} nodes, more than the limit of {max_nodes:,} for an HTML export; narrow it "
+            f"with --focus CODE and a smaller --depth (or fewer --relation), or raise the limit (--max-nodes)")
+    by_subject = _findings_by_subject(findings)
+    focus = G.graph.get("focus")
+    large = n > PHYSICS_MAX_NODES
+    positions = _radial_layout(G, focus) if large else {}
+    net = _network(G, by_subject, positions, focus, large)
+    data = {
+        "nodes": net.nodes,
+        "edges": net.edges,
+        "options": _options(large),
+        "physics": not large,
+        "focus": focus if focus in G else None,
+    }
+    shown_title = title or (f"kgraph: neighbourhood of {focus}" if focus else "kgraph graph")
+    exported = datetime.now(UTC).isoformat(timespec="seconds")
+    parts = {
+        "TITLE": _esc(shown_title),
+        "SUMMARY": _summary(G, by_subject),
+        "EXPORTED": _esc(exported),
+        "VERSIONS": _versions_html(_versions(data_versions)),
+        "LEGEND": _legend(G, by_subject),
+        "FOOTER": "".join(f"<p>{_esc(t)}</p>" for t in [AMA_NOTICE, NUCC_NOTICE, *(notices or [])]),
+        "DATA": _json_for_script(data),
+        "VISCSS": _vis_asset("vis-network.css"),
+        "VISJS": _vis_asset("vis-network.min.js"),
+        "CSS": _CSS,
+        "APPJS": _APP_JS,
+    }
+    # one pass, so nothing inserted is scanned for placeholders again
+    return re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], _TEMPLATE)
+
+
+def notebook(G: nx.Graph, *, height: str = "780px", **kwargs: Any) -> Any:
+    """The picture as an ``IPython.display.HTML`` object, shown inline in Jupyter and JupyterLab.
+
+    The page goes into an ``<iframe srcdoc=...>`` (so its script runs apart from the notebook's);
+    takes the keywords of ``to_html``. Raises ``ExportError`` if IPython is not installed.
+    """
+    try:
+        from IPython.display import HTML
+    except ImportError as exc:
+        raise ExportError("kgraph.viz.notebook needs IPython (pip install ipython); "
+                          "use kgraph.write_html(G, path) outside a notebook") from exc
+    page = to_html(G, **kwargs)
+    # wrapped in a div: IPython warns about HTML objects that start with <iframe
+    return HTML(f'<div class="kgraph-export"><iframe srcdoc="{html.escape(page, quote=True)}" '
+                f'style="width:100%;height:{_esc(height)};border:1px solid #ddd" '
+                f'sandbox="allow-scripts" title="kgraph graph"></iframe></div>')
+
+
+def display(G: nx.Graph, **kwargs: Any) -> None:
+    """Show the picture inline in a notebook (``IPython.display.display(notebook(G, ...))``)."""
+    from IPython.display import display as show
+
+    show(notebook(G, **kwargs))
+
+
+# ---------------------------------------------------------------- network data (pyvis)
+
+def _network(G: nx.Graph, by_subject: dict[str, list[dict[str, Any]]], positions: dict[Any, tuple[int, int]],
+             focus: Any, large: bool) -> Any:
+    from pyvis.network import Network
+
+    class _Net(Network):
+        # pyvis checks edge ends against a list of ids (O(n) per edge); its dict is O(1)
+        def get_nodes(self) -> Any:
+            return self.node_map
+
+    net = _Net(directed=True)
+    for node, attrs in G.nodes(data=True):
+        kind = str(attrs.get("kind") or "")
+        shape, fill, border = NODE_STYLES.get(kind, DEFAULT_NODE_STYLE)
+        found = by_subject.get(str(node), [])
+        worst = _worst(found)
+        opts: dict[str, Any] = {
+            "kind": kind,
+            "tip": _node_tip(node, attrs, found),
+            "borderWidth": 4 if worst in FINDING_BORDERS else 1.5,
+            "size": 24 if node == focus else 14,
+            "font": {"color": "#222222", "size": 16 if node == focus else 13},
+        }
+        if worst in FINDING_BORDERS:
+            border = FINDING_BORDERS[worst]
+            opts["finding"] = worst
+        if kind == "gap":
+            opts["shapeProperties"] = {"borderDashes": [5, 4]}
+        if node in positions:
+            opts["x"], opts["y"] = positions[node]
+        color = {"background": fill, "border": border,
+                 "highlight": {"background": fill, "border": "#000000"},
+                 "hover": {"background": fill, "border": "#000000"}}
+        net.add_node(str(node), label=_node_label(node, attrs, kind, large), shape=shape, color=color, **opts)
+    edges = list(_edges(G))
+    curves = _curves(edges)
+    for i, (s, o, relation, attrs) in enumerate(edges):
+        colour, dashes, width = EDGE_STYLES.get(relation, DEFAULT_EDGE_STYLE)
+        opts = {
+            "id": f"e{i}",
+            "relation": relation,
+            "tip": _edge_tip(s, o, relation, attrs),
+            "color": {"color": colour, "highlight": colour, "hover": colour, "inherit": False},
+            "width": width,
+            "dashes": dashes or False,
+        }
+        indicator = _modifier_indicator(attrs)
+        if relation == "kg:conflictsWith" and indicator is not None:
+            opts["label"] = f"mod {indicator}"
+        if i in curves:
+            opts["smooth"] = curves[i]
+        net.add_edge(str(s), str(o), **opts)
+    return net
+
+
+def _edges(G: nx.Graph) -> Iterable[tuple[Any, Any, str, dict[str, Any]]]:
+    if G.is_multigraph():
+        for s, o, key, attrs in G.edges(keys=True, data=True):
+            yield s, o, str(attrs.get("relation") or key), attrs
+    else:
+        for s, o, attrs in G.edges(data=True):
+            yield s, o, str(attrs.get("relation") or "kg:relatedTo"), attrs
+
+
+def _curves(edges: list[tuple[Any, Any, str, dict[str, Any]]]) -> dict[int, dict[str, Any]]:
+    """Curves for parallel edges (same two nodes, either direction), so that each one shows."""
+    groups: dict[frozenset[str], list[int]] = defaultdict(list)
+    for i, (s, o, _, _) in enumerate(edges):
+        if s != o:
+            groups[frozenset((str(s), str(o)))].append(i)
+    out: dict[int, dict[str, Any]] = {}
+    for members in groups.values():
+        for rank, i in enumerate(members[1:], start=1):
+            s, o = str(edges[i][0]), str(edges[i][1])
+            side = rank % 2 == 1                # alternate sides, further out every second edge
+            clockwise = side == (s <= o)        # curvedCW bends the other way for a reversed edge
+            out[i] = {"enabled": True, "type": "curvedCW" if clockwise else "curvedCCW",
+                      "roundness": round(0.25 * ((rank + 1) // 2), 2)}
+    return out
+
+
+def _node_label(node: Any, attrs: Mapping[str, Any], kind: str, large: bool) -> str:
+    label = str(attrs.get("label") or "")
+    if kind == "gap":
+        return label or "gap"
+    if large or not label:
+        return str(node)
+    short = label if len(label) <= 28 else label[:27].rstrip() + "\u2026"
+    return f"{node}\n{short}"
+
+
+def _node_tip(node: Any, attrs: Mapping[str, Any], found: list[dict[str, Any]]) -> dict[str, Any]:
+    lines = [["kind", str(attrs.get("kind") or "unknown")]]
+    description = str(attrs.get("description") or attrs.get("label") or "")
+    lines.append(["description", description or "(none in this build)"])
+    notes = [[f["severity"], _finding_text(f)] for f in found]
+    return {"head": str(node), "lines": lines, "notes": notes}
+
+
+def _edge_tip(s: Any, o: Any, relation: str, attrs: Mapping[str, Any]) -> dict[str, Any]:
+    lines = [["relation", relation]]
+    indicator = _modifier_indicator(attrs)
+    if indicator is not None:
+        lines.append(["modifier indicator", f"{indicator} ({MODIFIER_INDICATORS.get(indicator, 'unknown')})"])
+    for key, value in sorted((attrs.get("qualifiers") or {}).items()):
+        if key != "modifierIndicator":
+            lines.append([str(key), str(value)])
+    for ev in attrs.get("evidence") or []:
+        where = f"{ev.get('source', '')}:{ev['line']}" if ev.get("line") else str(ev.get("source", ""))
+        lines.append(["evidence", where])
+    return {"head": f"{s} \u2192 {o}", "lines": lines, "notes": []}
+
+
+def _modifier_indicator(attrs: Mapping[str, Any]) -> str | None:
+    qualifiers = attrs.get("qualifiers") or {}
+    value = qualifiers.get("modifierIndicator", qualifiers.get("modifier_indicator"))
+    return None if value is None else str(value)
+
+
+# ---------------------------------------------------------------- findings
+
+def _findings_by_subject(findings: Iterable[Any] | None) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for f in findings or []:
+        get = f.get if isinstance(f, Mapping) else (lambda k, _f=f: getattr(_f, k, None))
+        severity = str(get("severity") or "info").lower()
+        item = {"severity": severity if severity in ("error", "warning", "info") else "info",
+                "rule": str(get("rule") or ""), "message": str(get("message") or ""),
+                "source": get("source"), "line": get("line")}
+        out[str(get("subject") or "")].append(item)
+    return out
+
+
+def _worst(found: list[dict[str, Any]]) -> str | None:
+    for severity in ("error", "warning", "info"):
+        if any(f["severity"] == severity for f in found):
+            return severity
+    return None
+
+
+def _finding_text(f: dict[str, Any]) -> str:
+    where = f"{f['source']}:{f['line']}: " if f.get("source") and f.get("line") else ""
+    rule = f" [{f['rule']}]" if f["rule"] else ""
+    return f"{where}{f['severity']}: {f['message']}{rule}"
+
+
+# ---------------------------------------------------------------- layout
+
+def _radial_layout(G: nx.Graph, focus: Any) -> dict[Any, tuple[int, int]]:
+    """Positions in px: each component a radial tree around its focus (or busiest) node.
+
+    Linear in the graph's size. networkx's spring_layout was measured here at 6.4 s for 2,000
+    nodes and 31 s for 5,000 (scipy energy method), too slow for an export.
+    """
+    adj: dict[Any, set[Any]] = {n: set() for n in G}
+    for s, o in G.edges():
+        if s != o:
+            adj[s].add(o)
+            adj[o].add(s)
+    order = {n: (str(G.nodes[n].get("kind") or ""), str(n)) for n in G}
+    roots = sorted(G, key=lambda n: (n != focus, -len(adj[n]), order[n]))
+    placed: set[Any] = set()
+    comps: list[tuple[float, dict[Any, tuple[float, float]]]] = []
+    for root in roots:
+        if root not in placed:
+            radius, pos = _radial_tree(root, adj, order)
+            placed.update(pos)
+            comps.append((radius, pos))
+    # shelf packing of the components, the focus's first
+    row_width = max(max(2 * r for r, _ in comps), math.sqrt(sum((2 * r) ** 2 for r, _ in comps)) * 1.15)
+    out: dict[Any, tuple[int, int]] = {}
+    x = y = row_height = 0.0
+    for radius, pos in comps:
+        if x > 0 and x + 2 * radius > row_width:
+            x, y, row_height = 0.0, y + row_height, 0.0
+        cx, cy = x + radius, y + radius
+        for node, (px, py) in pos.items():
+            out[node] = (round(cx + px), round(cy + py))
+        x += 2 * radius
+        row_height = max(row_height, 2 * radius)
+    return out
+
+
+def _radial_tree(root: Any, adj: dict[Any, set[Any]], order: dict[Any, tuple[str, str]]
+                 ) -> tuple[float, dict[Any, tuple[float, float]]]:
+    children: dict[Any, list[Any]] = {root: []}
+    depth = {root: 0}
+    bfs = [root]
+    queue = deque([root])
+    while queue:
+        node = queue.popleft()
+        for nxt in sorted(adj[node] - depth.keys(), key=order.__getitem__):
+            depth[nxt] = depth[node] + 1
+            children[node].append(nxt)
+            children[nxt] = []
+            bfs.append(nxt)
+            queue.append(nxt)
+    leaves: dict[Any, int] = {}
+    for node in reversed(bfs):
+        leaves[node] = sum(leaves[c] for c in children[node]) or 1
+    # each node gets a wedge proportional to its leaves: the outermost ring is evenly spaced
+    unit = 2 * math.pi / leaves[root]
+    start, angle = {root: 0.0}, {root: 0.0}
+    for node in bfs:
+        a = start[node]
+        for c in children[node]:
+            start[c], angle[c] = a, a + leaves[c] * unit / 2
+            a += leaves[c] * unit
+    rings: dict[int, list[Any]] = defaultdict(list)
+    for node in bfs[1:]:
+        rings[depth[node]].append(node)
+    radius = {root: 0.0}
+    outer = 0.0
+    for d in sorted(rings):
+        ring = sorted(rings[d], key=angle.__getitem__)
+        r = outer + RING_GAP
+        k = 1  # a crowded ring becomes k staggered sub-rings
+        while sum(2 * math.pi * (r + j * SPACING) / SPACING for j in range(k)) < len(ring):
+            k += 1
+        for i, node in enumerate(ring):
+            radius[node] = r + (i % k) * SPACING
+        outer = r + (k - 1) * SPACING
+    pos = {n: (radius[n] * math.cos(angle[n]), radius[n] * math.sin(angle[n])) for n in bfs}
+    return outer + SPACING, pos
+
+
+def _options(large: bool) -> dict[str, Any]:
+    physics: dict[str, Any] = {"enabled": False}
+    if not large:
+        physics = {"enabled": True, "solver": "barnesHut",
+                   "barnesHut": {"gravitationalConstant": -9000, "centralGravity": 0.25, "springLength": 170,
+                                 "springConstant": 0.03, "avoidOverlap": 0.6},
+                   "stabilization": {"enabled": True, "iterations": 400, "updateInterval": 50, "fit": True}}
+    return {
+        "autoResize": True,
+        "nodes": {"borderWidth": 1.5, "size": 14, "font": {"face": "sans-serif", "size": 13}},
+        "edges": {"smooth": False, "arrows": {"to": {"enabled": True, "scaleFactor": 0.6}},
+                  "font": {"size": 11, "align": "middle", "face": "sans-serif"}},
+        "interaction": {"hover": True, "tooltipDelay": 150, "hideEdgesOnDrag": large, "hideEdgesOnZoom": large,
+                        "multiselect": True},
+        "layout": {"improvedLayout": not large, "randomSeed": 7},
+        "physics": physics,
+    }
+
+
+# ---------------------------------------------------------------- page parts
+
+def _esc(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _json_for_script(data: Any) -> str:
+    # inside <script type="application/json">: no "</script>" or "<!--" can survive this
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+    for ch, code in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"), ("\u2028", "\\u2028"),
+                     ("\u2029", "\\u2029")):
+        text = text.replace(ch, code)
+    return text
+
+
+@lru_cache(maxsize=2)
+def _vis_asset(name: str) -> str:
+    ref = resources.files("pyvis").joinpath(*VIS_DIR, name)
+    text = ref.read_text(encoding="utf-8")
+    closing = "</script" if name.endswith(".js") else "</style"
+    if closing in text.lower():  # would end the inline element early
+        raise ExportError(f"pyvis {name}: contains {closing}; cannot inline it")
+    return text
+
+
+def _versions(data_versions: Any) -> list[dict[str, str]]:
+    if data_versions is None:
+        return []
+    info = getattr(data_versions, "info", None)
+    if isinstance(info, Mapping):
+        data_versions = info.get("sources", [])
+    if isinstance(data_versions, Mapping):
+        return [{"file": str(k), "release": str(v or "")} for k, v in data_versions.items()]
+    out = []
+    for item in data_versions:
+        if isinstance(item, Mapping):
+            out.append({k: str(item.get(k) or "") for k in ("file", "release", "kind", "sha256", "licence")})
+        else:
+            file, release = item
+            out.append({"file": str(file), "release": str(release or "")})
+    return out
+
+
+def _versions_html(versions: list[dict[str, str]]) -> str:
+    if not versions:
+        return '<p class="kg-versions">Data versions: not given with this export.</p>'
+    items = []
+    for v in versions:
+        release = f"release {v['release']}" if v.get("release") else "no release stated"
+        extra = [v[k] for k in ("kind",) if v.get(k)]
+        if v.get("sha256"):
+            extra.append(f"sha256 {v['sha256'][:12]}")
+        if v.get("licence"):
+            extra.append(v["licence"])
+        tail = f' <span class="kg-dim">({_esc("; ".join(extra))})</span>' if extra else ""
+        items.append(f"<li><code>{_esc(v['file'])}</code>: {_esc(release)}{tail}</li>")
+    return (f'<details class="kg-versions" open><summary>Data versions ({len(versions)} sources)</summary>'
+            f'<ul>{"".join(items)}</ul></details>')
+
+
+def _summary(G: nx.Graph, by_subject: dict[str, list[dict[str, Any]]]) -> str:
+    parts = [f"{G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges"]
+    g = G.graph
+    if g.get("focus"):
+        parts.append(f"focus {g['focus']}" + (f", depth {g['depth']}" if g.get("depth") is not None else ""))
+    if g.get("as_of"):
+        parts.append(f"as of {g['as_of']}")
+    shown = [f for node in G for f in by_subject.get(str(node), [])]
+    if shown:
+        counts = {s: sum(f["severity"] == s for f in shown) for s in ("error", "warning", "info")}
+        parts.append("findings: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
+    return _esc(" \u00b7 ".join(parts))
+
+
+def _legend(G: nx.Graph, by_subject: dict[str, list[dict[str, Any]]]) -> str:
+    kinds: dict[str, int] = defaultdict(int)
+    for _, attrs in G.nodes(data=True):
+        kinds[str(attrs.get("kind") or "")] += 1
+    relations: dict[str, int] = defaultdict(int)
+    for _, _, relation, _ in _edges(G):
+        relations[relation] += 1
+    known = list(NODE_STYLES)
+    kind_rows = []
+    for kind in sorted(kinds, key=lambda k: (known.index(k) if k in known else len(known), k)):
+        shape, fill, border = NODE_STYLES.get(kind, DEFAULT_NODE_STYLE)
+        dashed = kind == "gap"
+        kind_rows.append(
+            f'<li><label><input type="checkbox" class="kg-kind-filter" data-kind="{_esc(kind)}" checked> '
+            f'{_shape_svg(shape, fill, border, dashed)} {_esc(kind or "(no kind)")} '
+            f'<span class="kg-count">{kinds[kind]}</span></label></li>')
+    known_rel = list(EDGE_STYLES)
+    rel_rows = []
+    for rel in sorted(relations, key=lambda r: (known_rel.index(r) if r in known_rel else len(known_rel), r)):
+        colour, dashes, width = EDGE_STYLES.get(rel, DEFAULT_EDGE_STYLE)
+        note = " (label: modifier indicator)" if rel == "kg:conflictsWith" else ""
+        rel_rows.append(
+            f'<li><label><input type="checkbox" class="kg-relation-filter" data-relation="{_esc(rel)}" checked> '
+            f'{_line_svg(colour, dashes, width)} {_esc(rel.removeprefix("kg:"))}{_esc(note)} '
+            f'<span class="kg-count">{relations[rel]}</span></label></li>')
+    marks = [f'<li>{_shape_svg("dot", "#ffffff", FINDING_BORDERS["error"], False, 3)} error finding</li>',
+             f'<li>{_shape_svg("dot", "#ffffff", FINDING_BORDERS["warning"], False, 3)} warning finding</li>',
+             f'<li>{_shape_svg("hexagon", "#eeeeee", "#777777", True)} dashed border: data not available (gap)</li>',
+             "<li>larger node: the focus code</li>"]
+    return ('<section id="kg-legend" class="kg-legend" aria-label="legend and filters"><h2>Legend and filters</h2>'
+            f'<h3>Nodes</h3><ul id="kg-kinds">{"".join(kind_rows) or "<li>none</li>"}</ul>'
+            f'<h3>Relations</h3><ul id="kg-relations">{"".join(rel_rows) or "<li>none</li>"}</ul>'
+            f'<h3>Marks</h3><ul>{"".join(marks)}</ul></section>')
+
+
+def _shape_svg(shape: str, fill: str, border: str, dashed: bool, width: float = 1.5) -> str:
+    dash = ' stroke-dasharray="3 2"' if dashed else ""
+    style = f'fill="{fill}" stroke="{border}" stroke-width="{width}"{dash}'
+    body = {
+        "box": f'<rect x="2" y="5" width="16" height="10" rx="2" {style}/>',
+        "ellipse": f'<ellipse cx="10" cy="10" rx="8" ry="5.5" {style}/>',
+        "diamond": f'<polygon points="10,2 18,10 10,18 2,10" {style}/>',
+        "triangle": f'<polygon points="10,2 18,17 2,17" {style}/>',
+        "triangleDown": f'<polygon points="2,3 18,3 10,18" {style}/>',
+        "square": f'<rect x="3" y="3" width="14" height="14" {style}/>',
+        "hexagon": f'<polygon points="5,3 15,3 19,10 15,17 5,17 1,10" {style}/>',
+    }.get(shape, f'<circle cx="10" cy="10" r="7" {style}/>')
+    return f'<svg class="kg-swatch" width="20" height="20" viewBox="0 0 20 20" aria-hidden="true">{body}</svg>'
+
+
+def _line_svg(colour: str, dashes: list[int] | None, width: float) -> str:
+    dash = f' stroke-dasharray="{" ".join(map(str, dashes))}"' if dashes else ""
+    return ('<svg class="kg-swatch" width="28" height="12" viewBox="0 0 28 12" aria-hidden="true">'
+            f'<line x1="1" y1="6" x2="23" y2="6" stroke="{colour}" stroke-width="{max(width, 1.5)}"{dash}/>'
+            f'<polygon points="22,2 27,6 22,10" fill="{colour}"/></svg>')
+
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="kgraph.viz">
+<title>@@TITLE@@</title>
+<link rel="icon" href="data:,">
+<style>
+@@VISCSS@@
+</style>
+<style>
+@@CSS@@
+</style>
+</head>
+<body>
+<header id="kg-header">
+<h1 id="kg-title">@@TITLE@@</h1>
+<p class="kg-meta">@@SUMMARY@@ \u00b7 exported <time id="kg-exported" datetime="@@EXPORTED@@">@@EXPORTED@@</time></p>
+@@VERSIONS@@
+</header>
+<main>
+<aside id="kg-panel">
+<div id="kg-search-box" role="search">
+<label for="kg-search">Find a code</label>
+<div class="kg-row"><input id="kg-search" type="search" placeholder="CPT:74360 or 74360" autocomplete="off" \
+spellcheck="false"><button id="kg-search-go" type="button">Find</button></div>
+<p id="kg-search-status" role="status"></p>
+</div>
+@@LEGEND@@
+<div class="kg-row kg-controls"><button id="kg-show-all" type="button">Show all</button>
+<button id="kg-fit" type="button">Fit</button>
+<label><input type="checkbox" id="kg-physics"> physics</label></div>
+<section id="kg-details" aria-label="selected"><h2>Selected</h2><div id="kg-details-body" class="kg-dim">\
+Click a node or an edge.</div></section>
+</aside>
+<div id="kg-network" aria-label="graph picture"></div>
+</main>
+<footer id="kg-footer">
+@@FOOTER@@
+</footer>
+<script type="application/json" id="kg-data">@@DATA@@</script>
+<script>
+@@VISJS@@
+</script>
+<script>
+@@APPJS@@
+</script>
+</body>
+</html>
+"""
+
+_CSS = """
+html, body { height: 100%; margin: 0; }
+body { display: flex; flex-direction: column; font: 13px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif;
+       color: #222; background: #fff; }
+#kg-header { padding: 6px 14px; border-bottom: 1px solid #ddd; background: #f7f7f7; }
+#kg-header h1 { font-size: 17px; margin: 0 0 2px; }
+.kg-meta { margin: 0; color: #444; }
+.kg-versions { margin: 2px 0 0; max-height: 7.5em; overflow-y: auto; }
+.kg-versions ul { margin: 2px 0; padding-left: 20px; }
+.kg-dim { color: #666; }
+main { flex: 1; display: flex; min-height: 0; }
+#kg-panel { width: 290px; flex: none; overflow-y: auto; padding: 8px 12px; border-right: 1px solid #ddd; }
+#kg-panel h2 { font-size: 14px; margin: 10px 0 4px; }
+#kg-panel h3 { font-size: 12px; margin: 8px 0 2px; text-transform: uppercase; color: #555; }
+#kg-panel ul { list-style: none; margin: 0; padding: 0; }
+#kg-panel li { margin: 1px 0; }
+#kg-panel li label { cursor: pointer; }
+.kg-swatch { vertical-align: middle; }
+.kg-count { color: #777; font-size: 11px; }
+.kg-row { display: flex; gap: 6px; align-items: center; }
+.kg-controls { margin-top: 10px; }
+#kg-search { flex: 1; min-width: 0; }
+#kg-search-status { min-height: 1.2em; margin: 2px 0; color: #444; }
+#kg-network { flex: 1; min-width: 0; position: relative; }
+#kg-footer { font-size: 11px; color: #555; padding: 4px 14px; border-top: 1px solid #ddd; background: #f7f7f7; }
+#kg-footer p { margin: 1px 0; }
+div.vis-tooltip { white-space: normal; max-width: 460px; font: 12px/1.35 system-ui, sans-serif; }
+.kg-tip-head { font-weight: bold; margin-bottom: 2px; word-break: break-all; }
+.kg-tip-key { color: #666; }
+.kg-tip-note { margin-top: 3px; font-weight: 600; }
+.kg-tip-note.kg-error { color: #b71c1c; }
+.kg-tip-note.kg-warning { color: #c25e00; }
+.kg-tip-note.kg-info { color: #444; }
+#kg-details-body { word-wrap: break-word; }
+"""
+
+_APP_JS = r"""
+(function () {
+  "use strict";
+  var timings = {start: performance.now()};
+  var data = JSON.parse(document.getElementById("kg-data").textContent);
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    return e;
+  }
+  // tooltips are DOM elements filled with textContent: vis-network would render a string as HTML
+  function tipElement(t) {
+    var box = el("div", "kg-tip");
+    box.appendChild(el("div", "kg-tip-head", t.head));
+    (t.lines || []).forEach(function (kv) {
+      var row = el("div", "kg-tip-row");
+      row.appendChild(el("span", "kg-tip-key", kv[0] + ": "));
+      row.appendChild(el("span", "kg-tip-val", kv[1]));
+      box.appendChild(row);
+    });
+    (t.notes || []).forEach(function (n) { box.appendChild(el("div", "kg-tip-note kg-" + n[0], n[1])); });
+    return box;
+  }
+  var tips = {nodes: {}, edges: {}};
+  var kindOf = {};
+  data.nodes.forEach(function (n) {
+    tips.nodes[n.id] = n.tip; n.title = tipElement(n.tip); delete n.tip; kindOf[n.id] = n.kind;
+  });
+  data.edges.forEach(function (e) { tips.edges[e.id] = e.tip; e.title = tipElement(e.tip); delete e.tip; });
+
+  var hiddenKinds = {}, hiddenRelations = {};
+  var nodes = new vis.DataSet(data.nodes);
+  var edges = new vis.DataSet(data.edges);
+  var nodesView = new vis.DataView(nodes, {filter: function (n) { return !hiddenKinds[n.kind]; }});
+  var edgesView = new vis.DataView(edges, {filter: function (e) {
+    return !hiddenRelations[e.relation] && !hiddenKinds[kindOf[e.from]] && !hiddenKinds[kindOf[e.to]];
+  }});
+  var container = document.getElementById("kg-network");
+  // listeners first, data second: a small graph may finish stabilising while its data is set
+  var network = new vis.Network(container, {}, data.options);
+  var api = {network: network, nodes: nodes, edges: edges, nodesView: nodesView, edgesView: edgesView,
+             timings: timings, ready: false};
+  window.kgraph = api;
+  window.kgraphNetwork = network;
+
+  var physicsBox = document.getElementById("kg-physics");
+  physicsBox.checked = !!data.physics;
+  function markReady() {
+    if (api.ready) { return; }
+    network.once("afterDrawing", function () {
+      timings.drawn = performance.now(); api.ready = true;
+    });
+    network.redraw();
+  }
+  var physics = data.physics && data.nodes.length > 0;
+  if (physics) {
+    network.once("stabilizationIterationsDone", function () {
+      timings.stabilized = performance.now();
+      // a still picture for the meeting: physics off once stable (the checkbox turns it back on)
+      network.setOptions({physics: {enabled: false}});
+      physicsBox.checked = false;
+      savePositions();
+      markReady();
+    });
+  }
+  network.setData({nodes: nodesView, edges: edgesView});
+  if (!physics) {
+    network.setOptions({physics: {enabled: false}});
+    physicsBox.checked = false;
+    timings.stabilized = performance.now();
+    markReady();
+  }
+  physicsBox.addEventListener("change", function () {
+    network.setOptions({physics: {enabled: physicsBox.checked}});
+  });
+
+  function savePositions() {
+    // keep where nodes are when others are hidden and shown again (storePositions fails on a filtered view)
+    var pos = network.getPositions(), upd = [];
+    Object.keys(pos).forEach(function (id) {
+      upd.push({id: id, x: Math.round(pos[id].x), y: Math.round(pos[id].y)});
+    });
+    nodes.update(upd);
+  }
+  function refresh() {
+    savePositions();
+    nodesView.refresh();
+    edgesView.refresh();
+  }
+  api.visibleNodeIds = function () { return nodesView.getIds(); };
+  api.visibleEdgeIds = function () { return edgesView.getIds(); };
+
+  Array.prototype.forEach.call(document.querySelectorAll("input.kg-kind-filter"), function (box) {
+    box.addEventListener("change", function () { hiddenKinds[box.dataset.kind] = !box.checked; refresh(); });
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("input.kg-relation-filter"), function (box) {
+    box.addEventListener("change", function () {
+      hiddenRelations[box.dataset.relation] = !box.checked; refresh();
+    });
+  });
+  document.getElementById("kg-show-all").addEventListener("click", function () {
+    hiddenKinds = {}; hiddenRelations = {};
+    Array.prototype.forEach.call(document.querySelectorAll("input.kg-kind-filter, input.kg-relation-filter"),
+      function (box) { box.checked = true; });
+    refresh();
+  });
+  document.getElementById("kg-fit").addEventListener("click", function () { network.fit(); });
+
+  // search: an exact CURIE or a bare code (74360, K22.2 or K222), case and spaces ignored
+  var index = {};
+  function norm(s) { return String(s).toUpperCase().replace(/\s+/g, ""); }
+  function add(key, id) { (index[key] = index[key] || []).indexOf(id) < 0 && index[key].push(id); }
+  data.nodes.forEach(function (n) {
+    var id = String(n.id), local = id.slice(id.indexOf(":") + 1);
+    [norm(id), norm(local)].forEach(function (k) { add(k, id); add(k.replace(/\./g, ""), id); });
+  });
+  var status = document.getElementById("kg-search-status");
+  var input = document.getElementById("kg-search");
+  function find(query) {
+    var key = norm(query);
+    if (!key) { status.textContent = ""; return []; }
+    var ids = index[key] || index[key.replace(/\./g, "")] || [];
+    if (!ids.length) {
+      status.textContent = "No code \u201c" + query + "\u201d in this picture.";
+      network.unselectAll(); showDetails(null);
+      return [];
+    }
+    var reshown = [];
+    ids.forEach(function (id) {
+      var kind = kindOf[id];
+      if (hiddenKinds[kind]) {
+        hiddenKinds[kind] = false; reshown.push(kind);
+        Array.prototype.forEach.call(document.querySelectorAll("input.kg-kind-filter"), function (box) {
+          if (box.dataset.kind === kind) { box.checked = true; }
+        });
+      }
+    });
+    if (reshown.length) { refresh(); }
+    network.selectNodes(ids);
+    if (ids.length === 1) {
+      network.focus(ids[0], {scale: Math.max(network.getScale(), 1.3),
+                             animation: {duration: 400, easingFunction: "easeInOutQuad"}});
+      showDetails({nodes: ids, edges: []});
+    } else {
+      network.fit({nodes: ids, animation: {duration: 400, easingFunction: "easeInOutQuad"}});
+    }
+    status.textContent = "Found " + ids.join(", ") +
+      (reshown.length ? " (showing " + reshown.join(", ") + " again)" : "");
+    return ids;
+  }
+  api.find = find;
+  document.getElementById("kg-search-go").addEventListener("click", function () { find(input.value); });
+  input.addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter") { ev.preventDefault(); find(input.value); }
+  });
+
+  var details = document.getElementById("kg-details-body");
+  function showDetails(sel) {
+    while (details.firstChild) { details.removeChild(details.firstChild); }
+    var items = [];
+    if (sel) {
+      (sel.nodes || []).forEach(function (id) { if (tips.nodes[id]) { items.push(tips.nodes[id]); } });
+      if (!items.length) {
+        (sel.edges || []).forEach(function (id) { if (tips.edges[id]) { items.push(tips.edges[id]); } });
+      }
+    }
+    if (!items.length) { details.appendChild(el("span", "kg-dim", "Click a node or an edge.")); return; }
+    items.forEach(function (t) { details.appendChild(tipElement(t)); });
+  }
+  network.on("click", function (params) { showDetails(params); });
+})();
+"""
