@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STORE  ?= .kgraph
 
-.PHONY: run test lint format bench clean help
+.PHONY: run test lint format bench clean help chromium notebook
 
 help:
 	@echo "make run    - create .venv, install kgraph, build the default graph, print a sample query"
@@ -29,8 +29,14 @@ run: $(VENV)/.installed
 	@echo "Sample query: diagnoses that support CPT 74360, with the briefing line behind each edge"
 	$(BIN)/kgraph query --store $(STORE) --format table \
 	  'SELECT ?diagnosis ?role ?line WHERE { ?a rdf:subject ?diagnosis ; rdf:predicate kg:supports ; rdf:object CPT:74360 ; kg:role ?role ; kg:line ?line } ORDER BY ?line'
+	$(BIN)/kgraph export html --store $(STORE) --focus CPT:74360 --depth 1 --findings -o cpt-74360.html
+	@echo "Picture of CPT 74360's neighbourhood written to cpt-74360.html (self-contained, opens offline)"
 
-test: $(VENV)/.installed-dev
+# Debian's chromium for the browser tests of the HTML export (idempotent; needs root or sudo)
+chromium:
+	bash scripts/install-chromium.sh
+
+test: $(VENV)/.installed-dev chromium
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-dev

@@ -16,12 +16,14 @@ from kgraph.store import Store
 from kgraph.store import open as open  # noqa: PLC0414 - kgraph.open is the public name
 from kgraph.traverse import TraversalError, neighborhood, path, to_networkx
 from kgraph.validate import Finding, Findings, validate
+from kgraph.viz import ExportError, write_html
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BuildError",
     "CurieError",
+    "ExportError",
     "Finding",
     "Findings",
     "KGraphError",
@@ -39,4 +41,5 @@ __all__ = [
     "query",
     "to_networkx",
     "validate",
+    "write_html",
 ]

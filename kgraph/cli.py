@@ -252,3 +252,33 @@ def validate(fail_on: str, as_of: str | None, store: Path | None, fmt: str | Non
             click.echo(f"data versions: {versions}", err=True)
     if findings.at_least(fail_on):
         sys.exit(1)
+
+
+@main.group()
+def export() -> None:
+    """Export pictures of the graph."""
+
+
+@export.command("html")
+@click.option("--focus", required=True, help="The code at the centre (CURIE or bare code).")
+@click.option("--depth", type=click.IntRange(0, 6), default=1, show_default=True)
+@click.option("--relation", "relations", multiple=True, help="Follow only this relation (repeatable).")
+@click.option("--as-of", "as_of", help="Only codes and edges in effect on this date (YYYY-MM-DD).")
+@click.option("--max-nodes", type=click.IntRange(1), default=2000, show_default=True,
+              help="Refuse exports with more nodes than this.")
+@click.option("--title", help="Page title (default: the focus code).")
+@click.option("--findings/--no-findings", "with_findings", default=False,
+              help="Run kgraph validate and mark codes with findings.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@store_option
+@command
+def export_html(focus: str, depth: int, relations: tuple[str, ...], as_of: str | None, max_nodes: int,
+                title: str | None, with_findings: bool, output: Path, store: Path | None) -> None:
+    """One self-contained, offline HTML picture of a code's neighbourhood."""
+    from kgraph.viz import write_html
+
+    st = kgraph.open(store)
+    graph = kgraph.neighborhood(st, focus, depth=depth, relations=list(relations) or None, as_of=as_of)
+    findings = kgraph.validate(st) if with_findings else None
+    out = write_html(graph, output, title=title, data_versions=st, findings=findings, max_nodes=max_nodes)
+    click.echo(f"wrote {out}: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges")

@@ -517,7 +517,7 @@ def _summary(G: nx.Graph, by_subject: dict[str, list[dict[str, Any]]]) -> str:
     shown = [f for node in G for f in by_subject.get(str(node), [])]
     if shown:
         counts = {s: sum(f["severity"] == s for f in shown) for s in ("error", "warning", "info")}
-        parts.append("findings: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n))
+        parts.append("findings: " + ", ".join(f"{n} {s}{'s' if n > 1 else ''}" for s, n in counts.items() if n))
     return _esc(" \u00b7 ".join(parts))
 
 

@@ -13,6 +13,7 @@ import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
 
 import networkx as nx
 import pytest
@@ -179,8 +180,9 @@ def test_hundred_node_graph_exports_with_parallel_edges():
 
 def test_findings_and_gaps_stand_out(seed_graph):
     findings = [{"severity": "error", "rule": "code.unknown", "subject": "ICD10CM:K22.2", "message": "not in FY2026"},
-                {"severity": "warning", "rule": "nucc.name-mismatch", "subject": "NUCC:207RG0100X",
-                 "message": "name differs"},
+                # an object with attributes, as kgraph.validate returns them
+                SimpleNamespace(severity="warning", rule="nucc.name-mismatch", subject="NUCC:207RG0100X",
+                                message="name differs", source="data/briefings/cpt-74360.txt", line=33),
                 {"severity": "error", "rule": "code.unknown", "subject": "CPT:99999", "message": "not shown"}]
     page = viz.to_html(seed_graph, findings=findings)
     nodes = {n["id"]: n for n in page_data(page)["nodes"]}
@@ -188,6 +190,8 @@ def test_findings_and_gaps_stand_out(seed_graph):
     assert (k222["finding"], k222["color"]["border"], k222["borderWidth"]) == ("error", "#d62728", 4)
     assert k222["tip"]["notes"] == [["error", "error: not in FY2026 [code.unknown]"]]
     assert nodes["NUCC:207RG0100X"]["color"]["border"] == "#ff7f0e"
+    assert nodes["NUCC:207RG0100X"]["tip"]["notes"] == [
+        ["warning", "data/briefings/cpt-74360.txt:33: warning: name differs [nucc.name-mismatch]"]]
     assert "finding" not in nodes["CPT:74360"]
     gaps = [n for n in nodes.values() if n["kind"] == "gap"]
     assert gaps and all(n["shapeProperties"] == {"borderDashes": [5, 4]} for n in gaps)
