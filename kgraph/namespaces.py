@@ -136,6 +136,7 @@ CLASSES: tuple[str, ...] = (
     "Gap",
     "Assertion",
     "Source",
+    "Degree",
 )
 PROPERTIES: tuple[str, ...] = (
     "code",
@@ -160,6 +161,10 @@ PROPERTIES: tuple[str, ...] = (
     "layout",
     "history",
     "graph",
+    "degreeOf",
+    "node",
+    "outDegree",
+    "inDegree",
 )
 
 

@@ -80,3 +80,36 @@ def test_cli_path_and_unknown_code_exit_1(briefing_store):
     assert json.loads(out.stdout)["path"] == ["ICD10CM:K22.2", "CPT:74360", "MOD:26"]
     bad = runner.invoke(main, ["neighbors", "99999", "--store", str(briefing_store.path)])
     assert bad.exit_code == 1 and bad.stderr.startswith("error: CPT:99999: not in the store")
+
+
+# --- as of a date, on the default build's code sets ---
+
+
+def test_as_of_keeps_diagnoses_of_that_fiscal_year(default_store):
+    now = kgraph.neighborhood(default_store, "ICD10CM:K22.8", relations=["skos:broader"], as_of="2024-08-01")
+    assert {"ICD10CM:K22.81", "ICD10CM:K22.82", "ICD10CM:K22.89"} <= set(now)
+    fy2021 = kgraph.neighborhood(default_store, "ICD10CM:K22.8", relations=["skos:broader"], as_of="2021-06-01")
+    assert not {"ICD10CM:K22.81", "ICD10CM:K22.82", "ICD10CM:K22.89"} & set(fy2021)  # added in FY2022
+    assert "ICD10CM:K22" in fy2021
+    later = kgraph.neighborhood(default_store, "ICD10CM:K22.8", relations=["skos:broader"], as_of="2031-01-01")
+    assert "outside the loaded ICD-10-CM fiscal years" in later.graph["as_of_note"]
+
+
+def test_as_of_ncci_edges_unknown_before_the_flat_file_date(default_store):
+    after = kgraph.neighborhood(default_store, "CPT:74360", relations=["kg:conflictsWith"], as_of="2024-08-01")
+    statuses = {d["qualifiers"]["status"] for _, _, d in after.edges(data=True)}
+    assert statuses == {"in effect"}
+    assert after.has_edge("CPT:43213", "CPT:74360", key="kg:conflictsWith")
+    before = kgraph.neighborhood(default_store, "CPT:74360", relations=["kg:conflictsWith"], as_of="2024-01-01")
+    assert set(before.edges(keys=True)) >= set(after.edges(keys=True))
+    assert all(d["qualifiers"]["status"].startswith("unknown: the file of 2024-07-01")
+               for _, _, d in before.edges(data=True))
+
+
+def test_as_of_brings_back_edits_deleted_before_the_file_date(default_store):
+    row = kgraph.query(default_store, 'SELECT ?a ?b WHERE { ?r kg:column1 ?a ; kg:column2 ?b ; '
+                                      'kg:deletionDate "2019-12-31"^^xsd:date } ORDER BY ?a ?b LIMIT 1').rows[0]
+    then = kgraph.neighborhood(default_store, row["a"], relations=["kg:conflictsWith"], as_of="2019-06-01")
+    assert then.has_edge(row["a"], row["b"], key="kg:conflictsWith")
+    now = kgraph.neighborhood(default_store, row["a"], relations=["kg:conflictsWith"], as_of="2024-08-01")
+    assert not now.has_edge(row["a"], row["b"], key="kg:conflictsWith")
