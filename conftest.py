@@ -38,3 +38,48 @@ def briefing_store(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(autouse=True, scope="session")
 def _doctest_store(doctest_namespace: dict, default_store) -> None:
     doctest_namespace["DOCTEST_STORE"] = default_store.path
+
+
+def full_build_key(manifest: Path) -> str:
+    """sha256 over the full manifest's inputs and kgraph's reader code: the cache key of the full build."""
+    import hashlib
+
+    from kgraph.build import _fingerprint, read_manifest, sha256_of
+
+    digest = hashlib.sha256(manifest.read_bytes())
+    for spec in read_manifest(manifest):
+        digest.update(f"{spec.kind}\0{spec.path}\0{sha256_of(spec.path)}\n".encode())
+    digest.update(_fingerprint().encode())
+    digest.update((ROOT / "kgraph" / "build.py").read_bytes())
+    return digest.hexdigest()[:20]
+
+
+@pytest.fixture(scope="session")
+def full_store():
+    """The full build of every file in ../shared/data (data/full.toml): built at most once per test
+    run, and kept between runs in .test-cache/ (or $KGRAPH_TEST_CACHE) under the sha256 of its
+    inputs, so an unchanged checkout reuses it."""
+    import shutil
+
+    import kgraph
+
+    manifest = ROOT / "data" / "full.toml"
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"{SHARED_DATA} is missing: the full-scale tests need the shared code-set files")
+    cache = Path(os.environ.get("KGRAPH_TEST_CACHE", ROOT / ".test-cache"))
+    key = full_build_key(manifest)
+    path = cache / f"full-{key}" / "kg"
+    try:
+        return kgraph.open(path)
+    except kgraph.StoreError:
+        pass
+    if cache.is_dir():
+        for old in cache.glob("full-*"):
+            shutil.rmtree(old, ignore_errors=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        return kgraph.build(manifest, store=path, reuse=False)
+    finally:
+        os.chdir(cwd)

@@ -194,7 +194,8 @@ def _records(spec: SourceSpec, registry: payers.PayerRegistry) -> Iterator[Recor
 
 def _stream(records: Iterable[Record], result: SourceResult, say: Callable[[str], None]) -> Iterator[Record]:
     """Pass records on, keeping problems aside; stop the stream when the reader refuses the file."""
-    step = 500_000
+    step = 250_000
+    started = time.perf_counter()
     for record in records:
         if isinstance(record, Problem):
             result.problems.append(record)
@@ -203,7 +204,8 @@ def _stream(records: Iterable[Record], result: SourceResult, say: Callable[[str]
             continue
         result.records += 1
         if result.records % step == 0:
-            say(f"  {result.spec.display}: {result.records:,} records")
+            rate = result.records / max(time.perf_counter() - started, 1e-9)
+            say(f"  {result.spec.display}: {result.records:,} records ({rate:,.0f}/s)")
         yield record
 
 @contextmanager

@@ -102,7 +102,15 @@ def _print_counts(info: dict[str, Any], fmt: str) -> None:
 def build(manifest: Path | None, briefings: tuple[Path, ...], keep_going: bool, strict: bool,
           store: Path | None, fmt: str | None) -> None:
     """Build the store from a manifest (and extra briefings); prints counts."""
-    say = functools.partial(click.echo, err=True)
+    tty = sys.stderr.isatty()
+
+    def say(message: str) -> None:
+        # progress lines ("  file: 1,500,000 records") rewrite one terminal line, like a progress bar
+        if tty and message.startswith("  "):
+            click.echo(f"\r{message}\x1b[K", nl=False, err=True)
+        else:
+            click.echo(("\r\x1b[K" if tty else "") + message, err=True)
+
     try:
         built = kgraph.build(manifest, store=store, briefings=tuple(str(b) for b in briefings),
                              keep_going=keep_going, strict=strict, progress=say)
