@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STORE  ?= .kgraph
 
-.PHONY: run test lint format bench clean help chromium notebook
+.PHONY: run test lint format bench clean help chromium notebook virtuoso serve
 
 help:
 	@echo "make run    - create .venv, install kgraph, build the default graph, print a sample query"
@@ -36,12 +36,28 @@ run: $(VENV)/.installed
 chromium:
 	bash scripts/install-chromium.sh
 
-test: $(VENV)/.installed-dev chromium
+# Virtuoso Open Source for the remote-endpoint tests (Debian package; idempotent; needs root or sudo)
+virtuoso:
+	bash scripts/virtuoso.sh install
+
+test: $(VENV)/.installed-dev chromium virtuoso
 	$(BIN)/python -m pytest
+
+serve: $(VENV)/.installed
+	$(BIN)/kgraph serve --store $(STORE)
+
+$(VENV)/.installed-notebook: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev,notebook]'
+	@touch $@ $(VENV)/.installed $(VENV)/.installed-dev
+
+# JupyterLab on notebooks/, on the store $(STORE) (built first if missing)
+notebook: $(VENV)/.installed-notebook
+	@test -e $(STORE) || $(BIN)/kgraph build --store $(STORE) --format table
+	KGRAPH_STORE=$(abspath $(STORE)) $(BIN)/jupyter lab notebooks/
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check kgraph tests bench
 	$(BIN)/mypy kgraph
 
 clean:
-	rm -rf $(VENV) $(STORE) $(STORE).d .pytest_cache
+	rm -rf $(VENV) $(STORE) $(STORE).d $(STORE).push.json .pytest_cache

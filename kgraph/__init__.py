@@ -10,6 +10,7 @@ The public API::
 """
 
 from kgraph.build import build
+from kgraph.check import CheckResult, ClaimError, check, check_many
 from kgraph.errors import BuildError, CurieError, KGraphError, QueryError, SourceError, StoreError
 from kgraph.sparql import Table, named_queries, query
 from kgraph.store import Store
@@ -21,6 +22,10 @@ from kgraph.viz import ExportError, write_html
 __version__ = "0.1.0"
 
 __all__ = [
+    "CheckResult",
+    "ClaimError",
+    "check",
+    "check_many",
     "BuildError",
     "CurieError",
     "ExportError",

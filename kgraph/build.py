@@ -33,6 +33,7 @@ import pyoxigraph as ox
 
 from kgraph import namespaces as ns
 from kgraph.errors import BuildError, Origin, StoreError
+from kgraph.indexes import write_indexes
 from kgraph.records import Problem, Record
 from kgraph.sources import READERS, payers
 from kgraph.store import QuadWriter, Store, builds_dir, load_lines, store_path
@@ -362,6 +363,7 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
         database.flush()
         database.optimize()
         counts = count(database)
+        write_indexes(database, tmp, build=build_id, progress=say)  # claim-check indexes of this build only
         problems = [text for r in results for text in r.problem_texts()]
         info: dict[str, Any] = {
             "id": build_id,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -143,6 +144,35 @@ def _params(pairs: tuple[str, ...]) -> dict[str, str]:
     return params
 
 
+def _auth(user: str | None) -> tuple[str, str] | None:
+    """``--user USER[:PASSWORD]``; the password may come from $KGRAPH_REMOTE_PASSWORD instead."""
+    if not user:
+        return None
+    name, sep, password = user.partition(":")
+    if not sep:
+        password = os.environ.get("KGRAPH_REMOTE_PASSWORD", "")
+        if not password and sys.stdin.isatty():
+            password = click.prompt(f"password for {name}", hide_input=True, err=True)
+    return name, password
+
+
+def remote_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--endpoint URL`` and ``--user USER[:PASSWORD]``: run on a remote SPARQL 1.1 endpoint instead."""
+    func = click.option("--user", help="USER[:PASSWORD] for the endpoint (Basic or Digest, as it asks); the "
+                                       "password may come from $KGRAPH_REMOTE_PASSWORD.")(func)
+    return click.option("--endpoint", metavar="URL", help="Run on this SPARQL 1.1 query endpoint instead of the "
+                                                          "store (see 'kgraph push').")(func)
+
+
+def _target(store: Path | None, endpoint: str | None, user: str | None, timeout: float | None = None) -> Any:
+    """The local store, or a remote endpoint that kgraph.query / neighborhood / path accept the same way."""
+    if endpoint:
+        from kgraph.remote import open_remote
+
+        return open_remote(endpoint, auth=_auth(user), timeout=timeout or 120.0)
+    return kgraph.open(store)
+
+
 def print_table(table: Table, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(table.json, indent=1))
@@ -157,18 +187,31 @@ def print_table(table: Table, fmt: str) -> None:
 @click.option("--name", help="Run the named query NAME (see 'kgraph queries').")
 @click.option("-p", "--param", "params", multiple=True, help="A parameter of a named query, KEY=VALUE.")
 @click.option("--file", "file", type=click.File("r", encoding="utf-8"), help="Read the SPARQL from a file.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Stop the query after SECONDS (it runs in a worker process that is killed then; with "
+                   "--endpoint, how long to wait for the server).")
+@remote_options
 @store_option
 @format_option
 @command
-def query(sparql: str | None, name: str | None, params: tuple[str, ...], file: Any, store: Path | None,
-          fmt: str | None) -> None:
-    """Run SPARQL 1.1 (or a named query) on the store. kgraph prefixes are predeclared."""
+def query(sparql: str | None, name: str | None, params: tuple[str, ...], file: Any, timeout: float | None,
+          endpoint: str | None, user: str | None, store: Path | None, fmt: str | None) -> None:
+    """Run SPARQL 1.1 (or a named query) on the store or a remote endpoint. kgraph prefixes are predeclared."""
     given = [x for x in (sparql, name, file) if x]
     if len(given) != 1:
         raise click.UsageError("give exactly one of SPARQL, --name NAME or --file FILE")
     text = name or (file.read() if file else sparql)
     assert text is not None
-    print_table(kgraph.query(kgraph.open(store), text, **_params(params)), _fmt(fmt))
+    if timeout and not endpoint:
+        from kgraph.sparql import resolve
+        from kgraph.worker import run
+
+        query_text, bindings = resolve(text, _params(params))
+        terms = {k.value: str(v) for k, v in bindings.items()}
+        table = Table.from_json(run(store, query_text, terms, timeout=timeout))
+    else:
+        table = kgraph.query(_target(store, endpoint, user, timeout), text, **_params(params))
+    print_table(table, _fmt(fmt))
 
 
 @main.command()
@@ -290,3 +333,151 @@ def export_html(focus: str, depth: int, relations: tuple[str, ...], as_of: str |
     findings = kgraph.validate(st) if with_findings else None
     out = write_html(graph, output, title=title, data_versions=st, findings=findings, max_nodes=max_nodes)
     click.echo(f"wrote {out}: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0 or :: opens it to the network).")
+@click.option("--port", type=click.IntRange(0, 65535), default=7878, show_default=True, help="0 picks a free port.")
+@click.option("--allow-update", is_flag=True,
+              help="Accept SPARQL updates (the store is opened for writing by a single worker).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
+              metavar="SECONDS", help="Stop a query after SECONDS (HTTP 503).")
+@click.option("--max-rows", type=click.IntRange(1), default=100_000, show_default=True,
+              help="Refuse answers with more rows or triples (HTTP 422).")
+@click.option("--max-body", type=click.IntRange(1), default=1 << 20, show_default=True, metavar="BYTES",
+              help="Refuse larger request bodies (HTTP 413).")
+@click.option("--workers", type=click.IntRange(1), default=None,
+              help="Query worker processes (default: two per core, at most 8).")
+@click.option("--access-log", is_flag=True, help="Log every request to stderr.")
+@store_option
+@command
+def serve(host: str, port: int, allow_update: bool, timeout: float, max_rows: int, max_body: int,
+          workers: int | None, access_log: bool, store: Path | None) -> None:
+    """SPARQL 1.1 Protocol endpoint at /sparql and a query page at /, until Ctrl-C (read-only by default)."""
+    from kgraph.server import serve as serve_store
+
+    serve_store(store, host, port, allow_update=allow_update, timeout=timeout, max_rows=max_rows,
+                max_body=max_body, workers=workers, access_log=access_log)
+
+
+@main.command()
+@click.option("--endpoint", required=True, metavar="URL",
+              help="The server's SPARQL query endpoint, e.g. http://localhost:7878/query (Oxigraph).")
+@click.option("--graph-store", "graph_store", metavar="URL",
+              help="Its Graph Store Protocol URL, when kgraph cannot tell it from the endpoint.")
+@click.option("--user", help="USER[:PASSWORD] (Basic or Digest, as the server asks); the password may come "
+                             "from $KGRAPH_REMOTE_PASSWORD.")
+@click.option("--chunk", type=click.IntRange(1), default=50_000, show_default=True, help="Triples per request.")
+@click.option("--no-verify", is_flag=True, help="Do not count each graph's triples on the server afterwards.")
+@store_option
+@format_option
+@command
+def push(endpoint: str, graph_store: str | None, user: str | None, chunk: int, no_verify: bool,
+         store: Path | None, fmt: str | None) -> None:
+    """Upload the store to a SPARQL 1.1 server (Graph Store Protocol), named graphs kept; run it again to
+    resume a push that failed."""
+    from kgraph.remote import push as push_store
+
+    tty = sys.stderr.isatty()
+
+    def say(message: str) -> None:
+        if tty and message.startswith("  "):
+            click.echo(f"\r{message}\x1b[K", nl=False, err=True)
+        else:
+            click.echo(("\r\x1b[K" if tty else "") + message, err=True)
+
+    report = push_store(kgraph.open(store), endpoint, graph_store_url=graph_store, auth=_auth(user),
+                        chunk_triples=chunk, progress=say, verify=not no_verify)
+    summary = {"endpoint": report.endpoint, "graph_store": report.graph_store, "graphs": report.graphs,
+               "triples": report.triples, "sent": report.sent, "chunks": report.chunks, "resumed": report.resumed,
+               "seconds": round(report.seconds, 2), "triples_per_second": round(report.triples_per_second)}
+    if _fmt(fmt) == "json":
+        click.echo(json.dumps(summary, indent=1))
+    else:
+        rows: list[dict[str, str | None]] = [{"name": k, "value": str(v)} for k, v in summary.items()]
+        print_table(Table(["name", "value"], {}, rows), _fmt(fmt))
+
+
+CHECK_COLUMNS = ["claim", "status", "severity", "rule", "lines", "message", "evidence"]
+
+
+@main.command()
+@click.argument("claims", required=False, type=click.Path(path_type=Path, allow_dash=True))
+@click.option("--line", "line_specs", multiple=True, metavar="CODE[-MOD...][xUNITS]",
+              help="A claim line, e.g. 74360-26 or 43249-59x2 (repeatable).")
+@click.option("--dx", "diagnoses", multiple=True, help="A diagnosis for every --line (repeatable), e.g. K22.2.")
+@click.option("--taxonomy", help="The rendering provider's NUCC taxonomy code.")
+@click.option("--payer", help="Payer id or name (default: Medicare).")
+@click.option("--date", "service_date", help="Date of service, YYYY-MM-DD (default: today).")
+@click.option("--claim-type", type=click.Choice(["professional", "institutional"]), default="professional",
+              show_default=True)
+@click.option("--id", "claim_id", default="cli", show_default=True, help="The claim id shown in the result.")
+@store_option
+@format_option
+@command
+def check(claims: Path | None, line_specs: tuple[str, ...], diagnoses: tuple[str, ...], taxonomy: str | None,
+          payer: str | None, service_date: str | None, claim_type: str, claim_id: str, store: Path | None,
+          fmt: str | None) -> None:
+    """Check claim lines (NCCI PTP, MUE, add-on, modifiers, diagnoses, fee schedule) and explain each finding.
+
+    CLAIMS is a JSON claim, or a JSON Lines batch (.jsonl / .ndjson, or - for stdin) checked as it
+    streams: one result per claim, a bad claim reported and the batch going on. Or give --line
+    (with --dx, --payer, --date ...) for one claim. Exits 1 when a claim fails or cannot be read.
+    """
+    import contextlib
+    import csv
+    import datetime
+
+    from kgraph.check import ClaimError, check_many, parse_line_spec, read_claims
+
+    if bool(claims) == bool(line_specs):
+        raise click.UsageError("give a claims file (CLAIMS) or --line CODE ..., not both")
+    fmt = _fmt(fmt)
+    st = kgraph.open(store)
+    batch = False
+    files = contextlib.ExitStack()
+    if line_specs:
+        try:
+            lines = [{**parse_line_spec(spec), "diagnoses": list(diagnoses)} for spec in line_specs]
+        except ClaimError as exc:
+            raise click.BadParameter(str(exc), param_hint="--line") from None
+        claim = {"id": claim_id, "date": service_date or datetime.date.today().isoformat(), "lines": lines,
+                 "claim_type": claim_type, **({"payer": payer} if payer else {}),
+                 **({"taxonomy": taxonomy} if taxonomy else {})}
+        results = iter([kgraph.check(st, claim)])
+    else:
+        assert claims is not None
+        if str(claims) == "-" or claims.suffix.lower() in (".jsonl", ".ndjson"):
+            batch = True
+            stdin = str(claims) == "-"
+            handle = sys.stdin if stdin else files.enter_context(claims.open(encoding="utf-8"))
+            results = check_many(st, read_claims(handle, display="<stdin>" if stdin else str(claims)))
+        else:
+            try:
+                data = json.loads(claims.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as exc:
+                raise ClaimError(f"{claims}:{exc.lineno}: not valid JSON: {exc.msg} (column {exc.colno})") from None
+            except OSError as exc:
+                raise ClaimError(f"{claims}: cannot read: {exc.strerror or exc}") from None
+            batch = isinstance(data, list)
+            results = check_many(st, data) if batch else iter([kgraph.check(st, data)])
+    bad = False
+    writer = csv.DictWriter(sys.stdout, CHECK_COLUMNS, delimiter="," if fmt == "csv" else "\t",
+                            lineterminator="\n") if fmt in ("csv", "tsv") else None
+    if writer:
+        writer.writeheader()
+    with files:
+        for result in results:
+            bad = bad or result.status in ("fail", "error")
+            if fmt == "json":
+                click.echo(json.dumps(result.to_json()) if batch else result.dumps(indent=1))
+            elif writer:
+                writer.writerows(result.rows())
+            else:
+                width = 200 if not sys.stdout.isatty() else 90
+                click.echo(Table(CHECK_COLUMNS, {}, result.rows()).to_text(max_width=width))
+                versions = ", ".join(f"{k} {v}" for k, v in result.data_versions.items())
+                click.echo(f"data versions: {versions}", err=True)
+    if bad:
+        sys.exit(1)

@@ -79,14 +79,16 @@ def _suggest(store: Store, curie: str) -> str:
     return f"; close codes: {', '.join(f'{prefix}:{c}' for c in close)}" if close else ""
 
 
-def _edges(store: Store, frontier: Sequence[str], relations: Sequence[str]) -> list[tuple[str, str, str]]:
-    """Edges of the given relations touching any frontier node, as CURIE triples."""
+def _edges(store: Store, frontier: Sequence[str], relations: Sequence[str], limit: int | None = None
+           ) -> list[tuple[str, str, str]]:
+    """Edges of the given relations touching any frontier node, as CURIE triples (at most ``limit``)."""
     if not frontier or not relations:
         return []
     nodes, rels = _values(frontier), " ".join(f"<{ns.iri(r)}>" for r in relations)
     # the bound node comes first in each branch: Oxigraph evaluates close to the written order
     q = (f"SELECT DISTINCT ?s ?p ?o WHERE {{ {{ VALUES ?s {{ {nodes} }} VALUES ?p {{ {rels} }} ?s ?p ?o }} "
-         f"UNION {{ VALUES ?o {{ {nodes} }} VALUES ?p {{ {rels} }} ?s ?p ?o }} FILTER(isIRI(?o)) }}")
+         f"UNION {{ VALUES ?o {{ {nodes} }} VALUES ?p {{ {rels} }} ?s ?p ?o }} FILTER(isIRI(?o)) }}"
+         + (f" LIMIT {limit}" if limit is not None else ""))
     return [(ns.curie(r["s"].value), ns.curie(r["p"].value), ns.curie(r["o"].value)) for r in store.query(q)]
 
 
@@ -113,7 +115,8 @@ def neighborhood(
     frontier = [focus]
     edges: set[tuple[str, str, str]] = set()
     for hop in range(max(depth, 0)):
-        found = _edges(store, frontier, wanted if hop == 0 else everywhere)
+        # ask for one edge more than the budget left: a dense walk stops without fetching it all
+        found = _edges(store, frontier, wanted if hop == 0 else everywhere, limit=max_edges - len(edges) + 1)
         edges.update(found)
         if len(edges) > max_edges:
             raise TraversalError(
