@@ -322,7 +322,11 @@ class _Process:
         self.receive(60.0)
 
     def send(self, message: Any) -> None:
-        _write_frame(self.stdin, message)
+        try:
+            _write_frame(self.stdin, message)
+        except BrokenPipeError:  # the worker died before it read the request
+            code = self.proc.wait()
+            raise WorkerError(f"the query worker died (exit code {code}); the query was not answered") from None
 
     def receive(self, timeout: float | None) -> dict[str, Any]:
         ready, _, _ = select.select([self.stdout], [], [], timeout)
