@@ -50,6 +50,17 @@ class Server:
             else:
                 time.sleep(0.05)
         self.sparql = self.url + "sparql"
+        # the address is logged as the socket opens; wait until the app answers before testing it
+        import urllib.request
+
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "health", timeout=5):
+                    break
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"the server did not answer: {log.read_text()}") from None
+                time.sleep(0.1)
 
     def stop(self) -> None:
         self.proc.terminate()
