@@ -39,6 +39,7 @@ from pathlib import Path
 from kgraph.errors import Origin
 from kgraph.namespaces import is_valid
 from kgraph.records import Code, Edge, Gap, Meta, Problem, Record
+from kgraph.sources._text import CsvRows
 from kgraph.sources.nucc import decode_text, header_key
 
 TERMS: dict[str, tuple[str, str]] = {
@@ -79,8 +80,11 @@ def read(path: str | Path, *, display: str | None = None, release: str | None = 
     if not data.strip():
         yield Problem(Origin(shown, 1), "empty file", action="file refused")
         return
-    reader = csv.reader(io.StringIO(decode_text(data)[0], newline=""))
+    reader = CsvRows(csv.reader(io.StringIO(decode_text(data)[0], newline="")), shown)
     header = next(reader, [])
+    if reader.problem:
+        yield reader.problem
+        return
     cols = {COLUMNS[header_key(c)]: i for i, c in enumerate(header) if header_key(c) in COLUMNS}
     if len(cols) < len(COLUMNS):
         found = ", ".join(c.strip() for c in header) or "nothing"
@@ -129,6 +133,9 @@ def read(path: str | Path, *, display: str | None = None, release: str | None = 
             )
             continue
         rows.append(_Row(origin, specialty, description, taxonomy))
+    if reader.problem:
+        yield reader.problem
+        return
 
     described: dict[str, Counter[str]] = defaultdict(Counter)
     owners: dict[str, set[str]] = defaultdict(set)

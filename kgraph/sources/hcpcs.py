@@ -43,7 +43,6 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -53,6 +52,7 @@ from kgraph.errors import Origin
 from kgraph.namespaces import is_valid
 from kgraph.records import Code, Fact, Meta, Problem, Record
 from kgraph.sources import modifiers
+from kgraph.sources.icd10cm import ZIP_ERRORS
 
 TERMS: dict[str, tuple[str, str]] = {
     "officialTitle": ("datatype:string", "The official title or description of a code, as its code set publishes it."),
@@ -119,7 +119,7 @@ def read(path: str | Path, *, display: str | None = None, release: str | None = 
             member = names[0]
             with zf.open(member) as fh:
                 yield from _records(fh, f"{shown}!{member}", release or _year(member) or _year(Path(path).name))
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+    except ZIP_ERRORS as exc:
         yield Problem(Origin(shown), f"not a readable zip archive: {exc}", action="file refused")
 
 

@@ -39,6 +39,7 @@ Excludes notes or chapters (see ``icd10cm_tabular``).
 
 from __future__ import annotations
 
+import lzma
 import re
 import zipfile
 import zlib
@@ -78,6 +79,10 @@ ORDER_RE = re.compile(r"(?:^|/)icd10cm_order_(\d{4})\.txt$", re.IGNORECASE)
 WIDE_CODE_RE = re.compile(r"^[A-Z][0-9A-Z][0-9A-Z](\.[0-9A-Z]{1,4})?$")
 # a well-formed line: order number, space, code padded to column 13, space (then flag, space)
 FAST_RE = re.compile(r"[0-9]{5} ([A-Z][0-9A-Z]{2}[0-9A-Z]{0,4}) *")
+#: what reading a damaged zip raises: truncated or corrupt data, a compression method or encryption
+#: zipfile cannot read, a member name flagged UTF-8 that is not
+ZIP_ERRORS = (zipfile.BadZipFile, OSError, EOFError, zlib.error, lzma.LZMAError, NotImplementedError, RuntimeError,
+              UnicodeDecodeError)
 LAYOUT = ("fixed width: order number in columns 1-5, code 7-13, billable flag 15 (0/1), "
           "short title 17-76, long title from 78")
 
@@ -155,7 +160,7 @@ def _order_member(zpath: Path, zshown: str) -> _Year | Problem:
             names = archive.namelist()
     except FileNotFoundError:
         return Problem(Origin(zshown), "no such file or directory", action="file refused")
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except ZIP_ERRORS as exc:
         return Problem(Origin(zshown), f"not a readable zip archive ({exc}); the download may be "
                        "truncated", action="file refused")
     members = [n for n in names if ORDER_RE.search(n)]
@@ -178,7 +183,7 @@ def _parse_year(year: _Year, index: int, count: int, entries: dict[str, _Entry],
     try:
         with zipfile.ZipFile(year.zip_path) as archive:
             data = archive.read(year.member)
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+    except ZIP_ERRORS as exc:
         yield Problem(Origin(year.shown), f"not a readable zip archive ({exc}); the download may be truncated",
                       action="file refused")
         return
@@ -204,7 +209,7 @@ def _parse_year(year: _Year, index: int, count: int, entries: dict[str, _Entry],
     for number, raw in enumerate(lines, 1):
         line = raw.rstrip("\r")
         fast = FAST_RE.match(line)
-        if fast and fast.end() == 14 and line[14] in "01" and line[15:16] == " ":
+        if fast and fast.end() == 14 and line[14:15] in ("0", "1") and line[15:16] == " ":
             bare = fast.group(1)
             curie = "ICD10CM:" + (bare[:3] + "." + bare[3:] if len(bare) > 3 else bare)
         elif not line.strip():

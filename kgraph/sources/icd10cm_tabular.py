@@ -194,6 +194,9 @@ def _parse(file: Path, shown: str) -> tuple[list[_Note], set[str], str, int] | P
             parser.close()
     except OSError as exc:
         return Problem(Origin(shown), f"cannot read file: {exc.strerror or exc}", action="file refused")
+    except (LookupError, ValueError) as exc:  # encoding="no-such" or "cp932" (expat reads 1-byte ones only)
+        return Problem(Origin(shown, number), f"the XML declaration names an encoding that cannot be read: {exc}",
+                       action="file refused")
     except ET.ParseError as exc:
         line, column = exc.position if exc.position else (number, 0)
         reason = re.sub(r": line \d+, column \d+$", "", str(exc))

@@ -29,6 +29,7 @@ from pathlib import Path
 from kgraph.errors import Origin
 from kgraph.namespaces import is_valid
 from kgraph.records import Code, Meta, Problem, Record
+from kgraph.sources._text import CsvRows
 from kgraph.sources.nucc import decode_text
 
 TERMS: dict[str, tuple[str, str]] = {
@@ -122,8 +123,11 @@ def read(path: str | Path, *, display: str | None = None, release: str | None = 
     if not data.strip():
         yield Problem(Origin(shown, 1), "empty file", action="file refused")
         return
-    reader = csv.reader(io.StringIO(decode_text(data)[0], newline=""))
+    reader = CsvRows(csv.reader(io.StringIO(decode_text(data)[0], newline="")), shown)
     header = next(reader, [])
+    if reader.problem:
+        yield reader.problem
+        return
     keys = [re.sub(r"[^a-z]", "", h.lower()) for h in header]
     cols = {COLUMNS[k]: i for i, k in enumerate(keys) if k in COLUMNS}
     if any(c not in cols for c in REQUIRED):
@@ -157,6 +161,8 @@ def read(path: str | Path, *, display: str | None = None, release: str | None = 
         if cells.get("category"):
             props.append(("modifierCategory", cells["category"]))
         yield Code(f"MOD:{code}", origin, label=description or None, props=tuple((k, v) for k, v in props if v))
+    if reader.problem:
+        yield reader.problem
 
 
 def read_builtin(

@@ -33,15 +33,12 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from kgraph.errors import Origin
 from kgraph.namespaces import is_valid
 from kgraph.records import Code, Meta, Problem, Record, Ref, Row, Value
-from kgraph.sources._text import read_text
-
-if TYPE_CHECKING:
-    from _csv import Reader as CsvReader
+from kgraph.sources._text import CsvRows, read_text
 
 TERMS: dict[str, tuple[str, str]] = {
     "FeeScheduleRow": ("class", "A row of the Medicare Physician Fee Schedule relative value file: a code "
@@ -128,12 +125,15 @@ def read(path: str | Path, *, display: str | None = None, release: str | None = 
     if problem:
         yield problem
         return
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = CsvRows(csv.reader(io.StringIO(text, newline="")), shown)
     head: list[list[str]] = []
     for cells in reader:
         head.append(cells)
         if [c.strip().upper() for c in cells[:3]] == list(HEADER_START) or len(head) >= 30:
             break
+    if reader.problem:
+        yield reader.problem
+        return
     if not head or [c.strip().upper() for c in head[-1][:3]] != list(HEADER_START):
         first = ",".join(head[0]) if head else ""
         first = first if len(first) <= 80 else first[:80] + "..."
@@ -162,9 +162,11 @@ def read(path: str | Path, *, display: str | None = None, release: str | None = 
     if notice:
         yield Meta("notice", "\n".join(notice), Origin(shown, lines.index(notice[0]) + 1))
     yield from _rows(shown, reader, col, header_at)
+    if reader.problem:
+        yield reader.problem
 
 
-def _rows(shown: str, reader: CsvReader, col: dict[str, int], header_at: int) -> Iterator[Record]:
+def _rows(shown: str, reader: CsvRows, col: dict[str, int], header_at: int) -> Iterator[Record]:
     seen: set[str] = set()
     indicators = [(name, field, allowed, col[name]) for name, (field, allowed) in COLUMNS.items()]
     i_code, i_mod, i_endo = col["HCPCS"], col["MOD"], col["ENDO BASE"]

@@ -147,7 +147,7 @@ def release_of(path: str | Path, release: str | None) -> tuple[str | None, date 
                 continue
             return release.strip() if release else when.isoformat(), when
     month = _NAME_MONTH.search(name)
-    if month and 1 <= int(month.group(2)) <= 12:
+    if month and 1 <= int(month.group(2)) <= 12 and int(month.group(1)) >= 1:  # no year 0
         return release.strip() if release else month.group(0), date(int(month.group(1)), int(month.group(2)), 1)
     return (release.strip() if release else None), None
 
@@ -231,11 +231,14 @@ def _broken(path: str | Path, shown: str, line: int, exc: Exception) -> Problem:
     """The Problem for a stream that broke after ``line`` complete lines were read."""
     if isinstance(exc, UnicodeDecodeError):
         # text is decoded in chunks, so the line reached may be short of the bad byte: find it
-        where, column, byte = _first_bad_byte(path)
+        try:
+            where, column, byte = _first_bad_byte(path)
+        except (EOFError, OSError, zlib.error) as broken:  # a gzip that also breaks before that line ends
+            return _broken(path, shown, line, broken)
         return Problem(Origin(shown, where), f"not UTF-8: byte 0x{byte:02x} at column {column}; save the file "
                        "as UTF-8", action="file refused")
-    if isinstance(exc, csv.Error):
-        return Problem(Origin(shown, line + 1), f"not readable as CSV: {exc}", action="file refused")
+    if isinstance(exc, csv.Error):  # raised on the line ``line`` (the csv reader has counted it)
+        return Problem(Origin(shown, max(line, 1)), f"not readable as CSV: {exc}", action="file refused")
     if line == 0:
         return Problem(Origin(shown, 1), f"not a readable gzip file: {exc}", action="file refused")
     msg = f"gzip data truncated or corrupt after line {line}: {exc}; the file is incomplete, download it again"
@@ -563,7 +566,7 @@ def _mue_rows(shown: str, records: Iterator[tuple[int, list[str]] | Problem],
             continue
         indicator = indicator_text[:1]  # official cells read "2 Date of Service Edit: Policy"
         bad = []
-        if not units_text.isdigit():
+        if not (units_text.isascii() and units_text.isdigit()):  # '²'.isdigit() is True
             bad.append(f"units {units_text!r} must be a whole number, 0 or more")
         if indicator not in MUE_INDICATORS or indicator_text[1:2] not in ("", " "):
             bad.append(f"adjudication indicator {indicator_text!r} is not 1, 2 or 3")

@@ -45,6 +45,7 @@ from pathlib import Path
 from kgraph.errors import Origin
 from kgraph.namespaces import is_valid
 from kgraph.records import Code, Edge, Fact, Meta, Problem, Record
+from kgraph.sources._text import CsvRows
 
 TERMS: dict[str, tuple[str, str]] = {
     "officialTitle": ("datatype:string", "The official title or description of a code, as its code set publishes it."),
@@ -128,10 +129,12 @@ def release_date(path: str | Path, release: str | None) -> str | None:
     except (OSError, csv.Error):
         return None
     name = Path(path).name
-    for row in rows:
-        version = f"{row.get('major', '').strip()}.{row.get('minor', '').strip()}"
-        if row.get("file_name", "").strip() == name or (release and version == release):
-            found = row.get("release_date", "").strip()
+    for raw in rows:
+        # a short row holds None, extra cells a list: keep the text cells
+        row = {k: v.strip() for k, v in raw.items() if isinstance(k, str) and isinstance(v, str)}
+        version = f"{row.get('major', '')}.{row.get('minor', '')}"
+        if row.get("file_name", "") == name or (release and version == release):
+            found = row.get("release_date", "")
             return found if re.fullmatch(r"\d{4}-\d{2}-\d{2}", found) else None
     return None
 
@@ -155,8 +158,11 @@ def read(path: str | Path, *, display: str | None = None, release: str | None = 
         yield Problem(Origin(shown, 1), "empty file", action="file refused")
         return
     text, encoding = decode_text(data)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = CsvRows(csv.reader(io.StringIO(text, newline="")), shown)
     header = next(reader, [])
+    if reader.problem:
+        yield reader.problem
+        return
     cols: dict[str, int] = {}
     for i, cell in enumerate(header):
         if header_key(cell) in HEADERS:
@@ -237,6 +243,9 @@ def read(path: str | Path, *, display: str | None = None, release: str | None = 
                     action="kept",
                     curie=curie,
                 )
+    if reader.problem:
+        yield reader.problem
+        return
     if not noticed:
         yield Meta("notice", NUCC_NOTICE, Origin(shown))
     for curie, key, origin in children:

@@ -10,6 +10,7 @@ reported with file and line. Does not guess: a name not in the registry is unkno
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from pathlib import Path
 from kgraph.errors import Origin
 from kgraph.namespaces import is_valid
 from kgraph.records import Code, Edge, Problem, Record
-from kgraph.sources._text import read_text
+from kgraph.sources._text import CsvRows, read_text
 
 REQUIRED = ("id", "name")
 
@@ -71,17 +72,25 @@ def _parse(path: str | Path, display: str | None) -> tuple[PayerRegistry, list[R
     text, problem = read_text(path, shown)
     if problem:
         return registry, [problem]
-    rows = list(csv.reader(text.splitlines()))
+    # (first physical line, cells): a quoted cell may hold a line break; U+2028 or a form feed ends no line
+    reader = CsvRows(csv.reader(io.StringIO(text, newline="")), shown)
+    rows: list[tuple[int, list[str]]] = []
+    end = 0
+    for found in reader:
+        rows.append((end + 1, found))
+        end = reader.line_num
+    if reader.problem:
+        return registry, [reader.problem]
     if not rows:
         return registry, [Problem(Origin(shown, 1), "empty payer file", action="file refused")]
-    header = [h.strip().lower() for h in rows[0]]
+    header = [h.strip().lower() for h in rows[0][1]]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        msg = f"payer file has no column {', '.join(missing)} (header: {', '.join(rows[0])})"
+        msg = f"payer file has no column {', '.join(missing)} (header: {', '.join(rows[0][1])})"
         return registry, [Problem(Origin(shown, 1), msg, action="file refused")]
     col = {name: i for i, name in enumerate(header)}
     parents: list[tuple[str, str, Origin]] = []
-    for number, row in enumerate(rows[1:], start=2):
+    for number, row in rows[1:]:
         origin = Origin(shown, number)
         if not any(cell.strip() for cell in row):
             continue
