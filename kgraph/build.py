@@ -388,12 +388,14 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
 
 
 def _prune(path: Path) -> None:
-    """Keep the newest builds (and whatever the symlink points at); remove the rest."""
+    """Keep the newest builds (and whatever the symlink points at, or a server uses); remove the rest."""
+    from kgraph.worker import build_in_use
+
     directory = builds_dir(path)
     current = path.resolve().name
     builds = sorted(d for d in directory.iterdir() if d.is_dir() and not d.name.startswith("."))
     for old in builds[:-KEEP_BUILDS]:
-        if old.name != current:
+        if old.name != current and not build_in_use(old):
             shutil.rmtree(old, ignore_errors=True)
     for stale in directory.glob(".tmp-*"):
         # a build killed part-way leaves its temporary directory; no live build holds the lock now

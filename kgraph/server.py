@@ -16,8 +16,9 @@ Routes:
 
 Statuses: 400 malformed query (the parser's message, with line and column) or bad parameter,
 403 an update on a read-only server (or a cross-origin update), 404 unknown path or named query,
-405 wrong method, 406 no acceptable format, 413 a body over ``max_body``, 415 unknown body type,
-422 an answer over ``max_rows``, 503 a query stopped at the timeout (or every worker busy).
+405 wrong method, 406 no acceptable format, 408 a body not received within ``body_timeout`` (the
+connection is closed), 413 a body over ``max_body``, 415 unknown body type, 422 an answer over
+``max_rows``, 503 a query stopped at the timeout (or every worker busy).
 Error bodies are ``text/plain``. Runs on uvicorn: ``asgi_app`` adapts the framework-free ``App``
 (whose calls block on a query worker, so they run in a thread pool). Does not build, validate or
 push stores.
@@ -56,6 +57,8 @@ from kgraph.worker import (
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_ROWS = 100_000
 MAX_BODY = 1 << 20
+#: seconds a client has to send its whole request body (a client that stalls would hold its connection forever)
+BODY_TIMEOUT = 30.0
 #: ``format=`` / ``output=`` values (as SPARQLWrapper, Fuseki and Virtuoso send them) -> media types
 FORMATS = {
     "json": ["application/sparql-results+json", "application/ld+json"],
@@ -341,7 +344,8 @@ def params_of(query_string: str) -> list[tuple[str, str]]:
 # --- the ASGI adapter (kgraph serves it with uvicorn) ------------------------------------------------------
 
 
-def asgi_app(app: App, *, threads: int = 32, access_log: bool = False) -> Callable[..., Any]:
+def asgi_app(app: App, *, threads: int = 32, access_log: bool = False,
+             body_timeout: float = BODY_TIMEOUT) -> Callable[..., Any]:
     """An ASGI application around ``app``; requests run in a thread pool (they wait on a worker)."""
     executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kgraph-http")
 
@@ -376,8 +380,15 @@ def asgi_app(app: App, *, threads: int = 32, access_log: bool = False) -> Callab
             return
         body = bytearray()
         more = True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + body_timeout
         while more:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                await respond(send, text(408, f"the request body did not arrive within {body_timeout:g} s",
+                                         connection="close"))
+                return
             if message["type"] == "http.disconnect":
                 return
             body += message.get("body", b"")
@@ -421,12 +432,13 @@ def _loopback(host: str) -> bool:
 def serve(store: str | os.PathLike[str] | None = None, host: str = "127.0.0.1", port: int = 7878, *,
           allow_update: bool = False, timeout: float = 30.0, max_rows: int | None = MAX_ROWS,
           max_body: int = MAX_BODY, workers: int | None = None, access_log: bool = False,
-          ready: Callable[[str], None] | None = None) -> None:
+          body_timeout: float = BODY_TIMEOUT, ready: Callable[[str], None] | None = None) -> None:
     """Serve a store over HTTP until interrupted (Ctrl-C or SIGTERM).
 
     ``port=0`` picks a free port; the URL is printed to stderr (and given to ``ready``) once the
     query workers are up. Binds to 127.0.0.1 unless ``host`` says otherwise. ``workers`` query
-    processes (default: two per core, at most 8) answer; HTTP requests wait for them in threads.
+    processes (default: two per core, at most 8) answer; HTTP requests wait for them in threads. A
+    request body not received within ``body_timeout`` seconds is answered 408 and its connection closed.
     """
     import uvicorn
 
@@ -447,7 +459,8 @@ def serve(store: str | os.PathLike[str] | None = None, host: str = "127.0.0.1", 
     bound = sock.getsockname()[1]
     app = App(pool, store_info=opened.info, allow_update=allow_update, timeout=timeout, max_rows=max_rows,
               max_body=max_body, store_path=opened.path)
-    config = uvicorn.Config(asgi_app(app, threads=max(16, 4 * pool.size), access_log=access_log),
+    config = uvicorn.Config(asgi_app(app, threads=max(16, 4 * pool.size), access_log=access_log,
+                                     body_timeout=body_timeout),
                             log_level="warning", access_log=False, lifespan="on", server_header=False,
                             timeout_keep_alive=30)
     shown = f"[{host}]" if ":" in host else host

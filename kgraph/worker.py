@@ -20,6 +20,7 @@ HTTP (``kgraph.server``) nor name queries (``kgraph.sparql``).
 from __future__ import annotations
 
 import atexit
+import fcntl
 import json
 import os
 import pickle
@@ -347,6 +348,35 @@ class _Process:
                 pipe.close()
 
 
+#: a file in a build directory that pools hold a shared lock on: ``kgraph build`` does not prune a build in use
+IN_USE = ".in-use"
+
+
+def hold_build(build_dir: Path) -> int | None:
+    """A shared lock on a build for as long as the returned descriptor is open (``None``: not lockable)."""
+    try:
+        fd = os.open(build_dir / IN_USE, os.O_RDONLY | os.O_CREAT, 0o644)
+    except OSError:  # a read-only folder: no build can prune it either
+        return None
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    return fd
+
+
+def build_in_use(build_dir: Path) -> bool:
+    """Whether a pool (``kgraph serve``, ``kgraph query --timeout``) holds this build."""
+    try:
+        fd = os.open(build_dir / IN_USE, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
 def database_of(store: str | os.PathLike[str] | None) -> Path:
     """The Oxigraph database directory of a store path (``.kgraph`` -> the newest build's ``oxigraph/``)."""
     from kgraph.store import open as open_store
@@ -368,6 +398,8 @@ class Pool:
         from kgraph import namespaces as ns
 
         self.database = database_of(store)
+        # held until close: a rebuild that prunes old builds keeps this one, which restarted workers reopen
+        self._hold = hold_build(self.database.parent)
         self.writable = writable
         # two per core overlap one query's pipe and JSON work with another's evaluation (measured on 2
         # cores: 1 worker 960 requests/s, 2: 1,100, 4: 1,330); each opens the store (~115 MB resident)
@@ -455,6 +487,9 @@ class Pool:
             self._all.clear()
         for proc in procs:
             proc.kill()
+        hold, self._hold = self._hold, None
+        if hold is not None:
+            os.close(hold)
 
     def __enter__(self) -> Pool:
         return self
