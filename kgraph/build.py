@@ -357,11 +357,14 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
                             "fingerprint": fingerprint, "reused": result.reused,
                             "problem_texts": result.problem_texts()})
         _check(path, results, keep_going=True, strict=strict)
-        say("counting degrees ...")
+        # Compact before counting degrees: the degree and count queries run about 10x faster on
+        # the compacted store than on the freshly bulk-loaded files (measured on the full build).
+        say("compacting the store ...")
         database.remove_graph(ns.term("GRAPH:degrees"))
-        load_lines(database, degree_lines(database))
         database.flush()
         database.optimize()
+        say("counting degrees ...")
+        load_lines(database, degree_lines(database))
         counts = count(database)
         write_indexes(database, tmp, build=build_id, progress=say)  # claim-check indexes of this build only
         problems = [text for r in results for text in r.problem_texts()]

@@ -17,6 +17,7 @@ with ``ontology/kgraph.ttl``.
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -183,8 +184,12 @@ def iri(value: str) -> str:
     return PREFIXES[prefix] + local
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def curie(value: str) -> str:
-    """The CURIE of an IRI minted by kgraph (or of a well-known vocabulary); other IRIs unchanged."""
+    """The CURIE of an IRI minted by kgraph (or of a well-known vocabulary); other IRIs unchanged.
+
+    Cached: query results repeat the same codes, and every cell of every result passes here.
+    """
     best = ""
     for prefix, ns in PREFIXES.items():
         if value.startswith(ns) and len(ns) > len(PREFIXES.get(best, "")):

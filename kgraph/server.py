@@ -199,8 +199,11 @@ class App:
             return as_json({"status": "unavailable", "message": str(exc)}, 503)
         status = {"status": "ok", "build": self.info.get("id"), "built_at": self.info.get("built_at"),
                   "quads": self.info.get("counts", {}).get("quads"), "workers": self.pool.size,
+                  "workers_running": self.pool.running,
                   "read_only": not self.allow_update, "timeout_s": self.timeout, "max_rows": self.max_rows,
                   "round_trip_ms": round((time.perf_counter() - started) * 1000, 2)}
+        if self.pool.last_error:
+            status["worker_error"] = self.pool.last_error
         if self.store_path is not None:
             # a rebuild swaps the store's symlink; this server keeps the build it opened until restarted
             newest = self.store_path.resolve().name

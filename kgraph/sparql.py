@@ -2,7 +2,8 @@
 
 Input: SPARQL 1.1 text (every kgraph prefix is predeclared: ``kg:``, ``CPT:``, ``ICD10CM:`` ...)
 or the name of a stored query in ``kgraph/queries/NAME.rq``, with parameters bound as RDF terms
-(pyoxigraph substitutions), never pasted into the query text. Output: a ``Table`` whose
+(``kgraph.binding``: each value becomes one term written by pyoxigraph, so it can never change
+the query). Output: a ``Table`` whose
 ``json`` is the W3C SPARQL 1.1 results JSON (full IRIs) and whose ``rows`` show CURIEs.
 Raises ``QueryError`` for a syntax error (with line and column), an unknown name or a bad
 parameter. Does not open stores or print anything.
@@ -12,10 +13,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +28,29 @@ from kgraph.store import Store
 QUERY_DIR = Path(__file__).resolve().parent / "queries"
 
 
-@dataclass
 class Table:
-    """Query results: ``columns``, ``rows`` (dicts of CURIE strings), and the W3C JSON."""
+    """Query results: ``columns``, ``rows`` (dicts of CURIE strings), and the W3C JSON (``json``).
 
-    columns: list[str]
-    json: dict[str, Any]
-    rows: list[dict[str, str | None]] = field(default_factory=list)
+    Rows are made straight from pyoxigraph's terms; the W3C JSON is written from the same terms
+    the first time it is asked for (a JSON round trip for every query cost up to a third of a
+    fast query's time).
+    """
+
+    def __init__(self, columns: list[str], json: dict[str, Any] | None = None,
+                 rows: list[dict[str, str | None]] | None = None) -> None:
+        self.columns = columns
+        self._json = json
+        self.rows = rows if rows is not None else []
+        self._terms: list[tuple[Any, ...]] | None = None
+
+    @property
+    def json(self) -> dict[str, Any]:
+        """The W3C SPARQL 1.1 results JSON (full IRIs)."""
+        if self._json is None:
+            bindings = [{c: _binding(t) for c, t in zip(self.columns, terms, strict=True) if t is not None}
+                        for terms in self._terms or []]
+            self._json = {"head": {"vars": list(self.columns)}, "results": {"bindings": bindings}}
+        return self._json
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Table:
@@ -43,6 +59,17 @@ class Table:
         columns = list(data["head"].get("vars", []))
         rows = [{c: _show(b.get(c)) for c in columns} for b in data["results"]["bindings"]]
         return cls(columns, data, rows)
+
+    @classmethod
+    def from_terms(cls, columns: list[str], solutions: Iterable[Sequence[Any]]) -> Table:
+        """A table of pyoxigraph terms (rows of ``None`` or ``NamedNode`` / ``BlankNode`` / ``Literal``)."""
+        table = cls(columns)
+        table._terms = [tuple(s) for s in solutions]
+        table.rows = [{c: _show_term(t) for c, t in zip(columns, terms, strict=True)} for terms in table._terms]
+        return table
+
+    def __repr__(self) -> str:
+        return f"<kgraph.Table {len(self.rows)} rows: {', '.join(self.columns)}>"
 
     def __iter__(self) -> Iterator[dict[str, str | None]]:
         return iter(self.rows)
@@ -79,6 +106,40 @@ class Table:
         return "\n".join(lines)
 
 
+_STRING = ns.XSD + "string"
+_LANG_STRING = ns.RDF + "langString"
+
+
+def _show_term(term: Any) -> str | None:
+    """A pyoxigraph term as shown at the surface (the same as ``_show`` of its W3C binding)."""
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return ns.curie(term.value)
+    if isinstance(term, ox.BlankNode):
+        return "_:" + term.value
+    if isinstance(term, ox.Literal):
+        return term.value
+    return str(term)
+
+
+def _binding(term: Any) -> dict[str, Any]:
+    """A pyoxigraph term as a W3C SPARQL 1.1 JSON results binding."""
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out: dict[str, Any] = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value not in (_STRING, _LANG_STRING):
+            out["datatype"] = term.datatype.value
+        return out
+    # an RDF-star triple term (SPARQL-star results)
+    return {"type": "triple", "value": {k: _binding(getattr(term, k)) for k in ("subject", "predicate", "object")}}
+
+
 def _show(binding: dict[str, str] | None) -> str | None:
     """A W3C JSON binding as shown at the surface: CURIE for kgraph IRIs, the text of literals."""
     if binding is None:
@@ -102,9 +163,20 @@ class NamedQuery:
 
 
 def named_queries() -> dict[str, NamedQuery]:
-    """Every stored query in ``kgraph/queries``, by name."""
+    """Every stored query in ``kgraph/queries``, by name (read again only when a file changes)."""
+    paths = sorted(QUERY_DIR.glob("*.rq"))
+    key = tuple((p.name, p.stat().st_mtime_ns) for p in paths)
+    if _CACHE.get("key") != key:
+        _CACHE.update(key=key, queries=_read_queries(paths))
+    return dict(_CACHE["queries"])
+
+
+_CACHE: dict[str, Any] = {}
+
+
+def _read_queries(paths: list[Path]) -> dict[str, NamedQuery]:
     found: dict[str, NamedQuery] = {}
-    for path in sorted(QUERY_DIR.glob("*.rq")):
+    for path in paths:
         text = path.read_text(encoding="utf-8")
         header = [ln[1:].strip() for ln in text.splitlines() if ln.startswith("#")]
         description = " ".join(h for h in header if not re.match(r"^(param|example)\b", h, re.I)).strip()
@@ -177,6 +249,12 @@ def query(store: Store, name_or_sparql: str, **params: Any) -> Table:
     text, bindings = resolve(name_or_sparql, params)
     try:
         result = store.query(text, substitutions=bindings or None)
+        if isinstance(result, ox.QueryTriples):
+            return Table.from_terms(["subject", "predicate", "object"],
+                                    ((t.subject, t.predicate, t.object) for t in result))
+        if isinstance(result, ox.QuerySolutions):
+            return Table.from_terms([v.value for v in result.variables], result)
+        return Table.from_json({"head": {}, "boolean": bool(result)})
     except SyntaxError as exc:
         where = re.match(r"error at (\d+):(\d+): (.*)", str(exc), re.S)
         if where:
@@ -184,22 +262,3 @@ def query(store: Store, name_or_sparql: str, **params: Any) -> Table:
         raise QueryError(f"SPARQL syntax error: {exc}") from None
     except (OSError, RuntimeError) as exc:
         raise QueryError(f"query failed: {exc}") from None
-    if isinstance(result, ox.QueryTriples):
-        data = json.loads(_triples_json(result))
-    else:
-        data = json.loads(result.serialize(format=ox.QueryResultsFormat.JSON).decode("utf-8"))
-    return Table.from_json(data)
-
-
-def _triples_json(triples: ox.QueryTriples) -> str:
-    """CONSTRUCT / DESCRIBE results as a subject / predicate / object table in W3C JSON form."""
-    def cell(t: Any) -> dict[str, str]:
-        if isinstance(t, ox.NamedNode):
-            return {"type": "uri", "value": t.value}
-        if isinstance(t, ox.BlankNode):
-            return {"type": "bnode", "value": t.value}
-        return {"type": "literal", "value": t.value}
-
-    bindings = [{"subject": cell(t.subject), "predicate": cell(t.predicate), "object": cell(t.object)}
-                for t in triples]
-    return json.dumps({"head": {"vars": ["subject", "predicate", "object"]}, "results": {"bindings": bindings}})

@@ -57,9 +57,16 @@ class Store:
     info: dict[str, Any] = field(default_factory=dict)
 
     def query(self, sparql: str, *, substitutions: dict[Any, Any] | None = None) -> Any:
-        """Run SPARQL on the union of the named graphs, with every kgraph prefix declared."""
-        return self.ox.query(sparql, prefixes=ns.PREFIXES, use_default_graph_as_union=True,
-                             substitutions=substitutions)
+        """Run SPARQL on the union of the named graphs, with every kgraph prefix declared.
+
+        ``substitutions`` ({Variable: term}) are bound into the text (``kgraph.binding.bind``), so
+        that Oxigraph looks the values up in its indexes instead of filtering afterwards.
+        """
+        if substitutions:
+            from kgraph.binding import bind
+
+            sparql = bind(sparql, substitutions)
+        return self.ox.query(sparql, prefixes=ns.PREFIXES, use_default_graph_as_union=True)
 
     def rdflib(self) -> Any:
         """An ``rdflib.Dataset`` on the same Oxigraph store (oxrdflib); its default graph is the union.
@@ -284,7 +291,7 @@ class LineReader(io.RawIOBase):
 
     def __init__(self, lines: Iterable[str], chunk: int = 1 << 20) -> None:
         self._chunks = self._join(lines, chunk)
-        self._buffer = b""
+        self._buffer = memoryview(b"")
 
     @staticmethod
     def _join(lines: Iterable[str], chunk: int) -> Iterator[bytes]:
@@ -305,12 +312,12 @@ class LineReader(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         while not self._buffer:
             try:
-                self._buffer = next(self._chunks)
+                self._buffer = memoryview(next(self._chunks))
             except StopIteration:
                 return 0
         n = min(len(buffer), len(self._buffer))
         buffer[:n] = self._buffer[:n]
-        self._buffer = self._buffer[n:]
+        self._buffer = self._buffer[n:]  # a view: bulk_load reads 1-2 KB at a time, never copy the rest
         return n
 
 

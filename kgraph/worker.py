@@ -40,6 +40,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from kgraph.binding import bind
 from kgraph.errors import QueryError, StoreError
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -216,8 +217,8 @@ class _Worker:
         if request.get("default_graph") or request.get("named_graphs"):
             dataset = {"default_graph": [ox.NamedNode(g) for g in request.get("default_graph") or []] or None,
                        "named_graphs": [ox.NamedNode(g) for g in request.get("named_graphs") or []] or None}
-        result = self.store.query(request["text"], prefixes=self.prefixes, substitutions=bindings or None,
-                                  **dataset)
+        text = bind(request["text"], bindings) if bindings else request["text"]  # index lookups, not filters
+        result = self.store.query(text, prefixes=self.prefixes, **dataset)
         accept = request.get("accept") or [TABLE_JSON]
         max_rows = request.get("max_rows")
         if isinstance(result, ox.QueryBoolean):
@@ -410,6 +411,8 @@ class Pool:
         self._lock = threading.Lock()
         self._closed = False
         self.killed = 0
+        #: why the last worker that was restarting could not start (None while all start)
+        self.last_error: str | None = None
         errors: list[BaseException] = []
         starters = [threading.Thread(target=self._start_one, args=(errors,)) for _ in range(self.size)]
         for t in starters:
@@ -420,19 +423,32 @@ class Pool:
             self.close()
             raise errors[0]
 
-    def _start_one(self, errors: list[BaseException] | None = None) -> None:
-        try:
-            proc = _Process(self.database, self.writable, self._prefixes)
-        except BaseException as exc:  # noqa: BLE001 - reported to the caller, or the next request
-            if errors is not None:
-                errors.append(exc)
-            return
+    def _start_one(self, errors: list[BaseException] | None = None, attempts: int = 4) -> None:
+        for attempt in range(attempts if errors is None else 1):
+            try:
+                proc = _Process(self.database, self.writable, self._prefixes)
+                break
+            except BaseException as exc:  # noqa: BLE001 - reported to the caller, or kept for /health
+                if errors is not None:
+                    errors.append(exc)
+                    return
+                self.last_error = f"a query worker could not restart: {exc}"
+                if self._closed or attempt == attempts - 1:
+                    return  # the pool runs with one worker fewer; ``running`` and /health say so
+                time.sleep(0.5 * 2 ** attempt)
+        self.last_error = None
         with self._lock:
             if self._closed:
                 proc.kill()
                 return
             self._all.add(proc)
         self._idle.put(proc)
+
+    @property
+    def running(self) -> int:
+        """How many workers are up (fewer than ``size`` while one restarts, or if it could not)."""
+        with self._lock:
+            return len(self._all)
 
     def _replace(self, proc: _Process) -> None:
         with self._lock:

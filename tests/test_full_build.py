@@ -60,3 +60,33 @@ def test_validation_on_the_full_build_uses_the_modifier_titles(full_store):
     assert findings.data_versions["modifiers"] == "2024"
     assert {f.subject for f in findings if f.rule == "icd10cm.not-billable"} == {
         "ICD10CM:K21.0", "ICD10CM:K22.1", "ICD10CM:K22.8"}
+
+
+def test_edits_deleted_on_a_busy_date_are_counted_and_listed_sorted(full_store):
+    # 2019-12-31 holds hundreds of thousands of deletions in the flat file: the query counts them
+    # all and lists a sorted page of 1,000 with their source lines
+    direct = count(full_store, 'SELECT (COUNT(*) AS ?n) WHERE { ?r kg:deletionDate "2019-12-31"^^xsd:date }')
+    page = kgraph.query(full_store, "edits_effective_on", date="2019-12-31")
+    assert direct > 100_000
+    assert len(page) == 1000 and {r["total"] for r in page} == {str(direct)}
+    keys = [(r["change"], r["column1"], r["column2"]) for r in page]
+    assert keys == sorted(keys) and {r["change"] for r in page} == {"deleted"}
+    assert all(r["source"].endswith("_flat.csv.gz") and r["line"].isdigit() for r in page)
+    assert len(kgraph.query(full_store, "edits_effective_on", date="1999-02-28")) == 0
+
+
+def test_hub_neighbourhood_carries_the_ncci_rows_of_every_edge(full_store):
+    G = kgraph.neighborhood(full_store, "CPT:77002", depth=1)
+    conflicts = [(s, o, d) for s, o, k, d in G.edges(keys=True, data=True) if k == "kg:conflictsWith"]
+    assert len(conflicts) > 1000
+    # every NCCI edge of the hub comes with its modifier indicator and its line in the PTP file
+    assert all(d["qualifiers"].get("modifierIndicator") in ("0", "1", "9") for _, _, d in conflicts)
+    assert all(any(e["source"].endswith(("_flat.csv.gz", "excerpt.txt")) and e["line"] > 0 for e in d["evidence"])
+               for _, _, d in conflicts)
+
+
+def test_briefing_codes_failing_on_the_full_build(full_store):
+    failing = {(r["code"], r["problem"]) for r in kgraph.query(full_store, "briefing_codes_failing")}
+    assert ("ICD10CM:K22.8", "ICD-10-CM header, not billable since FY2022") in failing
+    assert ("ICD10CM:K21.0", "ICD-10-CM header, not billable since FY2021") in failing
+    assert not {c for c, _ in failing} & {"CPT:74360", "ICD10CM:K22.2"}

@@ -143,3 +143,21 @@ def test_a_worker_that_dies_is_reported_and_replaced(default_store):
         while not p._all and time.monotonic() < deadline:
             time.sleep(0.05)
         assert json.loads(p.execute("ASK { CPT:74360 kg:code '74360' }", timeout=10).body)["boolean"] is True
+
+
+def test_a_worker_that_cannot_restart_is_counted_and_explained(default_store, tmp_path):
+    # the store a worker must reopen has gone (a build removed by hand): the pool keeps serving with
+    # the workers it has, and says how many run and why the other could not start
+    with worker.Pool(default_store.path, workers=2) as p:
+        p.database = tmp_path / "gone" / "oxigraph"
+        victim = next(iter(p._all))
+        victim.proc.kill()
+        with pytest.raises(worker.WorkerError):
+            while True:  # the idle queue hands out the dead worker at some point
+                p.execute("ASK {}", timeout=10)
+        deadline = time.monotonic() + 20
+        while p.last_error is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert p.running == 1 and p.size == 2
+        assert "could not restart" in p.last_error and "gone" in p.last_error
+        assert json.loads(p.execute("ASK { CPT:74360 kg:code '74360' }", timeout=10).body)["boolean"] is True
