@@ -153,6 +153,14 @@ def test_unknown_payer_is_kept_with_a_warning(registry):
     assert str(warning).startswith("x.txt:2: PAYER:acme-health-plan: unknown payer 'Acme Health Plan'")
 
 
+def test_a_long_line_of_payer_words_reads_cleanly_and_still_finds_the_list(registry):
+    # 200,000 characters of "payer payer ..." with no full stop (once quadratic: minutes), then a list
+    text = "CPT 74360: t\n" + "payer " * 33_000 + "\nKey payers discussed include Aetna and Humana.\n"
+    records = list(briefing.parse(text, "x.txt", payers=registry))
+    assert [r for r in records if isinstance(r, Problem)] == []
+    assert sorted(e.object for e in edges(records, "coveredBy")) == ["PAYER:aetna", "PAYER:humana"]
+
+
 def test_blue_cross_and_blue_shield_is_one_payer(registry):
     text = "CPT 74360: t\nKey payers discussed include Blue Cross and Blue Shield, and Humana.\n"
     records = list(briefing.parse(text, "x.txt", payers=registry))

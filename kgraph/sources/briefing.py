@@ -64,7 +64,9 @@ GAP_RE = re.compile(
 )
 SEPARATOR_RE = re.compile(r"^\s*:?-{2,}:?\s*$")
 PROSE_PAYERS_RE = re.compile(
-    r"\bpayers?\b[^.]*?\b(?:include|includes|including|are|such as)\b\s*:?\s*(.+?)(?:\.(?:\s|$)|$)",
+    # the gap is bounded: unbounded, a long line of "payer payer ..." without a full stop took time
+    # quadratic in its length (96,000 characters: 18 s, found by fuzzing)
+    r"\bpayers?\b[^.]{0,200}?\b(?:include|includes|including|are|such as)\b\s*:?\s*(.+?)(?:\.(?:\s|$)|$)",
     re.IGNORECASE,
 )
 KEY_VALUES = {"service type": "serviceType", "typical site of service": "siteOfService",
