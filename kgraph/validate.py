@@ -482,4 +482,5 @@ def validate(store: Store, *, as_of: date | str | None = None) -> Findings:
     v.shacl()
     order = {s: i for i, s in enumerate(reversed(SEVERITIES))}
     v.findings.sort(key=lambda f: (f.source or "~", f.line or 0, order[f.severity], f.rule, f.subject))
-    return Findings(v.findings, v.versions)
+    # the keys of INTERFACE.md (ncci_ptp), as kgraph check writes them: manifest kinds use a hyphen
+    return Findings(v.findings, {kind.replace("-", "_"): release for kind, release in v.versions.items()})

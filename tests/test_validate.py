@@ -35,7 +35,8 @@ def findings(default_store):
 def test_every_finding_names_its_source_line_and_the_data_versions(findings):
     assert findings.data_versions["icd10cm"] == "FY2026"
     assert findings.data_versions["nucc"] == "25.1"
-    assert findings.data_versions["ncci-ptp"] == "2024-07-01"
+    assert findings.data_versions["ncci_ptp"] == "2024-07-01"
+    assert "ncci-ptp" not in findings.data_versions  # the same keys as kgraph check writes
     assert findings.data_versions["mpfs"] == "2025-10"
     for f in findings:
         assert f.source == "data/briefings/cpt-74360.txt" and f.line, f
