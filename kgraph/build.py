@@ -407,6 +407,10 @@ def _prune(path: Path) -> None:
         link.unlink(missing_ok=True)
 
 
+#: how many of a relation's best-connected nodes its ``kg:topDegree`` lists
+TOP_DEGREES = 1000
+
+
 def degree_lines(database: ox.Store) -> Iterator[str]:
     """N-Quads of a ``kg:Degree`` node per (node, relation): distinct out- and in-neighbours.
 
@@ -425,13 +429,18 @@ def degree_lines(database: ox.Store) -> Iterator[str]:
                 if isinstance(node, ox.NamedNode):
                     counts.setdefault(node.value, [0, 0])[position] = int(row["k"].value)
         local = relation.replace(":", "-")
-        for node, (out, into) in counts.items():
+        ranked = sorted(counts.items(), key=lambda item: (-sum(item[1]), ns.curie(item[0])))
+        for rank, (node, (out, into)) in enumerate(ranked, 1):
             d = f"<{ns.PREFIXES['ROW']}degrees/{local}/{ns.slug(ns.curie(node))}>"
             yield f"{d} <{ns.RDF}type> <{ns.KG}Degree> {graph} .\n"
             yield f"{d} <{ns.KG}degreeOf> <{rel}> {graph} .\n"
             yield f"{d} <{ns.KG}node> <{node}> {graph} .\n"
             yield f'{d} <{ns.KG}outDegree> "{out}"^^{integer} {graph} .\n'
             yield f'{d} <{ns.KG}inDegree> "{into}"^^{integer} {graph} .\n'
+            yield f'{d} <{ns.KG}rank> "{rank}"^^{integer} {graph} .\n'
+            if rank <= TOP_DEGREES:
+                # read by hubs_by_degree from the relation: sorting 15,537 NCCI nodes took 570 ms
+                yield f"<{rel}> <{ns.KG}topDegree> {d} {graph} .\n"
 
 
 def count(database: ox.Store) -> dict[str, Any]:

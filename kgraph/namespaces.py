@@ -166,6 +166,8 @@ PROPERTIES: tuple[str, ...] = (
     "node",
     "outDegree",
     "inDegree",
+    "rank",
+    "topDegree",
 )
 
 

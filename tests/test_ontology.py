@@ -50,8 +50,8 @@ def shapes() -> Graph:
 
 DATATYPE_PROPERTIES = {"code", "alias", "serviceType", "siteOfService", "field", "gapText", "line",
                        "file", "sha256", "licence", "release", "sourceKind", "builtAt",
-                       "effective", "notice", "layout", "history", "outDegree", "inDegree"}
-OBJECT_PROPERTIES = {"hasGap", "about", "context", "source", "graph", "degreeOf", "node"}
+                       "effective", "notice", "layout", "history", "outDegree", "inDegree", "rank"}
+OBJECT_PROPERTIES = {"hasGap", "about", "context", "source", "graph", "degreeOf", "node", "topDegree"}
 
 
 def expected_types() -> dict[str, URIRef]:
@@ -124,9 +124,9 @@ def test_property_ranges(onto: Graph) -> None:
     assert onto.value(K("source"), RDFS.range) == K("Source")
     assert onto.value(K("line"), RDFS.range) == XSD.integer
     assert onto.value(K("builtAt"), RDFS.range) == XSD.dateTime
-    for name in ("line", "outDegree", "inDegree"):
+    for name in ("line", "outDegree", "inDegree", "rank"):
         assert onto.value(K(name), RDFS.range) == XSD.integer, name
-    for name in DATATYPE_PROPERTIES - {"line", "builtAt", "outDegree", "inDegree"}:
+    for name in DATATYPE_PROPERTIES - {"line", "builtAt", "outDegree", "inDegree", "rank"}:
         assert onto.value(K(name), RDFS.range) == XSD.string, name
 
 

@@ -171,4 +171,10 @@ def test_briefing_codes_failing_and_hubs(default_store):
     hubs = kgraph.query(default_store, "hubs_by_degree", relation="kg:conflictsWith")
     totals = [int(r["total"]) for r in hubs]
     assert totals == sorted(totals, reverse=True)
+    assert [int(r["rank"]) for r in hubs] == list(range(1, len(hubs) + 1))
+    # the precomputed counts are the graph's: CPT:77002's distinct conflictsWith neighbours
+    direct = kgraph.query(default_store, "SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE { "
+                          "{ CPT:77002 kg:conflictsWith ?x } UNION { ?x kg:conflictsWith CPT:77002 } }")
+    out_in = int(hubs.rows[0]["outDegree"]) + int(hubs.rows[0]["inDegree"])
+    assert out_in >= int(direct.rows[0]["n"])
     assert hubs.rows[0]["node"] == "CPT:77002"
