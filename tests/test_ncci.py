@@ -179,6 +179,17 @@ def test_error_impossible_date():
     assert kept[1].field_map()["pre1996"] == "true"
 
 
+def test_error_date_in_other_digits_is_impossible(tmp_path):
+    # int() reads Arabic-Indic digits; a date must be written in ASCII digits like the CMS files
+    text = (FIXTURES / "ptp-impossible-date.txt").read_text(encoding="utf-8").replace("20241332", "٢٠٢٤٠٧٠١")
+    bad = tmp_path / "ptp.txt"
+    bad.write_text(text, encoding="utf-8")
+    records = list(ncci.read_ptp(bad, display="bad.txt", release="2024-07-01"))
+    (problem,) = problems(records)
+    assert str(problem).startswith("bad.txt:8: CPT:74360: column 2 CPT:77002: impossible effective date '٢٠٢٤٠٧٠١'")
+    assert ncci.parse_date("٢٠٢٤-٠٧-٠١") is None and ncci.parse_date("2024-07-01") is not None
+
+
 def test_error_bad_modifier_indicator():
     records = list(ncci.read_ptp(FIXTURES / "ptp-bad-indicator.csv", display="bad.csv", release="2024-07-01"))
     (problem,) = problems(records)

@@ -69,8 +69,8 @@ TERMS: dict[str, tuple[str, str]] = {
     ),
 }
 
-MEMBER_RE = re.compile(r"HCPC(\d{4})_?ANWEB[^/]*\.txt$", re.IGNORECASE)
-YEAR_RE = re.compile(r"(?<!\d)(20\d\d|19\d\d)(?!\d)")
+MEMBER_RE = re.compile(r"HCPC(\d{4})_?ANWEB[^/]*\.txt$", re.IGNORECASE | re.ASCII)
+YEAR_RE = re.compile(r"(?<!\d)(20\d\d|19\d\d)(?!\d)", re.ASCII)
 ACTION_CODES = frozenset("ABCDFNPRST")
 RECORD_IDS = {"3": "procedure", "4": "procedure", "7": "modifier", "8": "modifier"}
 DATES = (
@@ -205,7 +205,7 @@ def _finish(rec: _Record) -> Iterator[Record]:
         if not text:
             continue
         try:
-            value = date(int(text[:4]), int(text[4:6]), int(text[6:8])) if re.fullmatch(r"\d{8}", text) else None
+            value = date(int(text[:4]), int(text[4:6]), int(text[6:8])) if re.fullmatch(r"[0-9]{8}", text) else None
         except ValueError:
             value = None
         if value is None:

@@ -88,15 +88,15 @@ MUE_INDICATORS = frozenset({"1", "2", "3"})
 EDIT_TYPES = frozenset({"1", "2", "3"})
 NO_PRIMARY = "CCCCC"  # the add-on file's "no CMS-defined primary list": not a code
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_BASIC_DATE = re.compile(r"^\d{8}$")
-_SLASH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+_BASIC_DATE = re.compile(r"^\d{8}$", re.ASCII)
+_SLASH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$", re.ASCII)
 _NAME_DATES = (  # (pattern, group order year, month, day) for dates in file names
-    (re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)"), (1, 2, 3)),
-    (re.compile(r"(?<!\d)(\d{2})-(\d{2})-(\d{4})(?!\d)"), (3, 1, 2)),  # MUE ..._Eff_01-01-2026
-    (re.compile(r"(?<!\d)(20\d{2})(\d{2})(\d{2})(?!\d)"), (1, 2, 3)),
+    (re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)", re.ASCII), (1, 2, 3)),
+    (re.compile(r"(?<!\d)(\d{2})-(\d{2})-(\d{4})(?!\d)", re.ASCII), (3, 1, 2)),  # MUE ..._Eff_01-01-2026
+    (re.compile(r"(?<!\d)(20\d{2})(\d{2})(\d{2})(?!\d)", re.ASCII), (1, 2, 3)),
 )
-_NAME_MONTH = re.compile(r"(?<!\d)(\d{4})-(\d{2})(?![\d-])")
+_NAME_MONTH = re.compile(r"(?<!\d)(\d{4})-(\d{2})(?![\d-])", re.ASCII)
 _SHOWN_CHARS = 80
 
 
