@@ -72,8 +72,8 @@ SECTIONS = [
         "never a wrong line number, never a code that is a number.",
         "tests/test_fuzz_readers.py",
         lambda f: f"{_n(f.get('total', '?'))} cases over {len(f.get('cases', {}))} readers; "
-                  f"{len(f.get('crashes_found', []))} crashes found and fixed",
-        {"total": "cases fuzzed", "cases": "cases per reader", "crashes_found": "crashes found (fixed)",
+                  f"{len(f.get('crashes_found', []))} crashes and hangs found and fixed",
+        {"total": "cases fuzzed", "cases": "cases per reader", "crashes_found": "crashes and hangs found (fixed)",
          "cases_by_test": "cases per test and sample"}),
     Section(
         "build_kill", "Builds killed part-way",

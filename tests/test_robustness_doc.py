@@ -59,7 +59,7 @@ def test_every_figure_appears_in_the_document():
     assert text.startswith("# Robustness")
     assert "| not measured |" not in text and "**not measured**" not in text
     # the summary line of each kind of test
-    assert "| Readers fed malformed files | 1,290 cases over 2 readers; 1 crashes found and fixed |" in text
+    assert "| Readers fed malformed files | 1,290 cases over 2 readers; 1 crashes and hangs found and fixed |" in text
     assert "| Builds killed part-way | 5 builds killed, 5 stores intact; 4 leftover directories" in text
     assert "5,875 queries answered during a 7.86 s rebuild, 0 errors" in text
     assert "1 of 2 refused (exit code 1), the first succeeded" in text
