@@ -202,12 +202,17 @@ def _edge_details(store: Store, edges: set[tuple[str, str, str]]) -> dict[tuple[
         return out
     structural = {ns.iri("rdf:type"), ns.iri("rdf:subject"), ns.iri("rdf:predicate"), ns.iri("rdf:object"),
                   ns.iri("kg:source"), ns.iri("kg:line")}
-    triples = " ".join(f"(<{ns.iri(s)}> <{ns.iri(p)}> <{ns.iri(o)}>)" for s, p, o in edges)
-    q = (f"SELECT ?s ?p ?o ?a ?q ?v ?file ?line WHERE {{ VALUES (?s ?p ?o) {{ {triples} }} "
+    # Statement nodes are found from the edges' subjects and matched to the edges here: only
+    # briefing edges have them, and joining every NCCI edge as a (s, p, o) VALUES row cost 100 ms
+    # of a 160 ms depth-2 walk.
+    subjects = _values({s for s, _, _ in edges})
+    q = (f"SELECT ?s ?p ?o ?a ?q ?v ?file ?line WHERE {{ VALUES ?s {{ {subjects} }} "
          "?a rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; kg:line ?line ; kg:source ?src ; ?q ?v . "
          "?src kg:file ?file } ORDER BY ?file ?line")
     for row in store.query(q):
         key = (ns.curie(row["s"].value), ns.curie(row["p"].value), ns.curie(row["o"].value))
+        if key not in edges:
+            continue
         qualifiers, evidence = out.setdefault(key, ({}, []))
         if row["q"].value not in structural:
             qualifiers.setdefault(ns.curie(row["q"].value).removeprefix("kg:"), row["v"].value)
