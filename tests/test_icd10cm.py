@@ -194,7 +194,7 @@ def test_excludes1_notes_are_counted(notes):
     assert len(rows) == 5_253
     problems = [str(p) for p in notes if isinstance(p, Problem)]
     assert problems == [f"{TABULAR}: 154 Excludes1 notes on chapters and sections not read: their subject is a "
-                        "block of categories, not a code (row skipped)"]
+                        "block of categories, not a code"]  # kept: an info, no row is lost
     metas = {m.key: m.value for m in notes if isinstance(m, Meta)}
     assert metas == {"release": "April 2026", "effective": "2026-04-01"}
 
@@ -226,6 +226,13 @@ def test_ranges_and_patterns_stay_as_written(notes):
             written = value.curie[8:] if isinstance(value, Ref) else value
             for code in re.findall(r"[A-Z][0-9A-Z]{2}(?:\.[0-9A-Z]+)?", written):
                 assert code in text, (row.origin.line, name, code)
+
+
+def test_tabular_file_name_with_no_such_day_gives_no_effective_date(tmp_path):
+    bad = tmp_path / "icd10cm-tabular-April-31-2026.xml"  # April has 30 days
+    shutil.copy(FIX / "mini-tabular-October-1-2025.xml", bad)
+    metas = {m.key: m.value for m in icd10cm_tabular.read(bad) if isinstance(m, Meta)}
+    assert "effective" not in metas and metas.get("release") != "April 2026"
 
 
 def test_mini_tabular_fixture():

@@ -47,6 +47,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import cast
 
@@ -73,7 +74,7 @@ PACKAGE = "simple_icd_10_cm"
 ROOT_TAG = "ICD10CM.tabular"
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")
-RELEASE_RE = re.compile(r"tabular-([A-Za-z]+)-(\d{1,2})-(\d{4})", re.IGNORECASE)
+RELEASE_RE = re.compile(r"tabular-([A-Za-z]+)-(\d{1,2})-(\d{4})", re.IGNORECASE | re.ASCII)
 PAREN_RE = re.compile(r"\(([^()]*)(?:\)|$)")
 _CODE = r"[A-Z][0-9A-Z]{2}(?:\.[0-9A-Z]{1,4})?"
 SINGLE_RE = re.compile(rf"^({_CODE})-?$")
@@ -104,17 +105,32 @@ def read(path: str | Path | None = None, *, display: str | None = None, **_: obj
     notes, names, version, skipped = parsed
     release = RELEASE_RE.search(file.name)
     origin = Origin(shown)
-    if release and release.group(1).capitalize() in MONTHS:
-        month, day, year = MONTHS.index(release.group(1).capitalize()) + 1, int(release.group(2)), release.group(3)
-        yield Meta("release", f"{MONTHS[month - 1]} {year}", origin)
-        yield Meta("effective", f"{year}-{month:02d}-{day:02d}", origin)
+    effective = _effective(release) if release else None
+    if release and effective:
+        yield Meta("release", f"{release.group(1).capitalize()} {release.group(3)}", origin)
+        yield Meta("effective", effective, origin)
     elif version:
         yield Meta("release", version, origin)
     for note in notes:
         yield from _note_records(note, names, shown)
     if skipped:
         yield Problem(origin, f"{skipped} Excludes1 notes on chapters and sections not read: their subject "
-                      "is a block of categories, not a code", severity="info")
+                      "is a block of categories, not a code", severity="info", action="kept")
+
+
+def _effective(release: re.Match[str]) -> str | None:
+    """The ISO date a file name such as ``...-April-1-2026.xml`` gives; None if there is no such day.
+
+    >>> [_effective(RELEASE_RE.search(f"icd10cm-tabular-April-{day}-2026.xml")) for day in (1, 99)]
+    ['2026-04-01', None]
+    """
+    name = release.group(1).capitalize()
+    if name not in MONTHS:
+        return None
+    try:
+        return date(int(release.group(3)), MONTHS.index(name) + 1, int(release.group(2))).isoformat()
+    except ValueError:
+        return None
 
 
 def _locate(path: str | Path | None) -> tuple[Path, str] | str:
