@@ -28,8 +28,6 @@ row; it never raises for bad input and imports no RDF library.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -39,8 +37,7 @@ from pathlib import Path
 from kgraph.errors import Origin
 from kgraph.namespaces import is_valid
 from kgraph.records import Code, Edge, Gap, Meta, Problem, Record
-from kgraph.sources._text import CsvRows
-from kgraph.sources.nucc import decode_text, header_key
+from kgraph.sources.nucc import header_key, open_csv
 
 TERMS: dict[str, tuple[str, str]] = {
     "medicareProviderType": (
@@ -72,19 +69,11 @@ class _Row:
 def read(path: str | Path, *, display: str | None = None, release: str | None = None, **_: object) -> Iterator[Record]:
     """Medicare specialty codes, their NUCC crosswalk edges and gaps from the CMS crosswalk CSV."""
     shown = display or str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        yield Problem(Origin(shown), f"cannot read file: {exc.strerror or exc}", action="file refused")
+    opened = open_csv(path, shown)
+    if isinstance(opened, Problem):
+        yield opened
         return
-    if not data.strip():
-        yield Problem(Origin(shown, 1), "empty file", action="file refused")
-        return
-    reader = CsvRows(csv.reader(io.StringIO(decode_text(data)[0], newline="")), shown)
-    header = next(reader, [])
-    if reader.problem:
-        yield reader.problem
-        return
+    reader, header = opened
     cols = {COLUMNS[header_key(c)]: i for i, c in enumerate(header) if header_key(c) in COLUMNS}
     if len(cols) < len(COLUMNS):
         found = ", ".join(c.strip() for c in header) or "nothing"

@@ -20,8 +20,6 @@ for bad input; imports no RDF library.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,8 +27,7 @@ from pathlib import Path
 from kgraph.errors import Origin
 from kgraph.namespaces import is_valid
 from kgraph.records import Code, Meta, Problem, Record
-from kgraph.sources._text import CsvRows
-from kgraph.sources.nucc import decode_text
+from kgraph.sources.nucc import open_csv
 
 TERMS: dict[str, tuple[str, str]] = {
     "officialTitle": ("datatype:string", "The official title or description of a code, as its code set publishes it."),
@@ -115,19 +112,11 @@ TYPES = ("CPT", "HCPCS")
 def read(path: str | Path, *, display: str | None = None, release: str | None = None, **_: object) -> Iterator[Record]:
     """Modifier Codes, one per row of a CPT + HCPCS modifier CSV."""
     shown = display or str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        yield Problem(Origin(shown), f"cannot read file: {exc.strerror or exc}", action="file refused")
+    opened = open_csv(path, shown)
+    if isinstance(opened, Problem):
+        yield opened
         return
-    if not data.strip():
-        yield Problem(Origin(shown, 1), "empty file", action="file refused")
-        return
-    reader = CsvRows(csv.reader(io.StringIO(decode_text(data)[0], newline="")), shown)
-    header = next(reader, [])
-    if reader.problem:
-        yield reader.problem
-        return
+    reader, header = opened
     keys = [re.sub(r"[^a-z]", "", h.lower()) for h in header]
     cols = {COLUMNS[k]: i for i, k in enumerate(keys) if k in COLUMNS}
     if any(c not in cols for c in REQUIRED):

@@ -106,6 +106,23 @@ def decode_text(data: bytes) -> tuple[str, str]:
     return data.decode("latin-1"), "latin-1"
 
 
+def open_csv(path: str | Path, shown: str) -> tuple[CsvRows, list[str]] | Problem:
+    """The rows and header of a small CSV in any of the encodings ``decode_text`` reads, or the
+    Problem that refuses it (unreadable, empty, or a header the csv module cannot read).
+
+    The CMS crosswalk and the modifier list are read this way.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return Problem(Origin(shown), f"cannot read file: {exc.strerror or exc}", action="file refused")
+    if not data.strip():
+        return Problem(Origin(shown, 1), "empty file", action="file refused")
+    reader = CsvRows(csv.reader(io.StringIO(decode_text(data)[0], newline="")), shown)
+    header = next(reader, [])
+    return reader.problem or (reader, header)
+
+
 def header_key(name: str) -> str:
     """How header cells are compared: case, spaces and punctuation do not matter."""
     return re.sub(r"[^a-z0-9]", "", name.lower())
