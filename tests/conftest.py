@@ -14,6 +14,11 @@ SECOND = TESTDATA / "briefings" / "cpt-43249.txt"
 BAD = TESTDATA / "bad"
 #: payers and the seed briefing only: fast builds for tests of the build mechanics
 SMALL = TESTDATA / "small.toml"
+#: Debian's chromium (scripts/install-chromium.sh), driven by Playwright; never a downloaded browser
+CHROMIUM = Path("/usr/bin/chromium")
+# without the background-networking flags Chromium keeps calling out of this closed network
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(autouse=True)
@@ -27,3 +32,19 @@ def registry():
     from kgraph.sources import payers
 
     return payers.load(DATA / "payers.csv", display="data/payers.csv")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for the browser tests of the HTML export and the query page (one per module)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("Playwright for Python is not installed: pip install playwright (it drives Debian's chromium; "
+                    "never run `playwright install`)")
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `bash scripts/install-chromium.sh` as root (Debian's chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()

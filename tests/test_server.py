@@ -21,9 +21,6 @@ import kgraph
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 SUPPORTS = "SELECT ?dx WHERE { ?dx kg:supports CPT:74360 } ORDER BY ?dx"
 FULL_SUPPORTS = ("PREFIX kg: <https://w3id.org/kgraph/ontology#> "
@@ -268,21 +265,6 @@ def test_error_curl_slow_query_and_row_limit(server, default_store):
 
 
 # --- the query page in Chromium -------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("Playwright for Python is not installed: pip install playwright (it drives Debian's chromium; "
-                    "never run `playwright install`)")
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `bash scripts/install-chromium.sh` as root (Debian's chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def wait_until(page, expression: str, timeout: float = 20.0):

@@ -25,9 +25,6 @@ from kgraph.viz import ExportError
 ROOT = Path(__file__).resolve().parent.parent
 BAD = ROOT / "tests" / "data" / "bad"
 ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCRIPT_LABEL = "<script>window.pwned = 1</script>"
 IMG_LABEL = '<img src="x.png" onerror="window.pwned = 2">'
 
@@ -227,21 +224,6 @@ def test_notebook_wraps_the_page_in_an_iframe(seed_graph):
 
 
 # ---------------------------------------------------------------- the page in a real browser
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("Playwright for Python is not installed: pip install playwright (it drives Debian's chromium; "
-                    "never run `playwright install`)")
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `bash scripts/install-chromium.sh` as root (Debian's chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
 
 class Visit:
     """A page opened from file:// with every other request aborted and recorded."""
