@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STORE  ?= .kgraph
+# The official code sets (tests, bench/, data/full.toml): ../shared/data next to the project, else
+# /work/shared/data for a clone made elsewhere (CI, mktemp -d); set it yourself to point anywhere.
+KGRAPH_SHARED_DATA ?= $(firstword $(wildcard $(abspath ../shared/data) /work/shared/data))
+export KGRAPH_SHARED_DATA
 
 .PHONY: run test lint format bench clean help chromium notebook virtuoso serve
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent
-SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
 def _build(tmp_path_factory: pytest.TempPathFactory, name: str, manifest: Path):
@@ -64,8 +63,9 @@ def full_store():
     import kgraph
 
     manifest = ROOT / "data" / "full.toml"
-    if not SHARED_DATA.is_dir():
-        pytest.fail(f"{SHARED_DATA} is missing: the full-scale tests need the shared code-set files")
+    from tests.shared import require
+
+    require()  # the files data/full.toml names, through ${KGRAPH_SHARED_DATA}
     cache = Path(os.environ.get("KGRAPH_TEST_CACHE", ROOT / ".test-cache"))
     key = full_build_key(manifest)
     path = cache / f"full-{key}" / "kg"

@@ -35,7 +35,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "data"
+SHARED = Path(os.environ.get("KGRAPH_SHARED_DATA") or ROOT.parent / "shared" / "data")  # as data/full.toml
 PY = sys.executable
 BYPASS = ["59", "XS", "XU", "XE", "LT", "RT", "25"]
 OTHER_MODIFIERS = ["26", "TC", "51", "50", "80", "62"]

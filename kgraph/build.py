@@ -18,6 +18,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 import tomllib
@@ -69,8 +70,28 @@ def shown_path(path: Path) -> str:
         return str(path.resolve())
 
 
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _expand(rel: str, defaults: dict[str, Any], where: str) -> str:
+    """``${NAME}`` in a manifest path: the environment's value, else the manifest's ``[variables]``."""
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        found = os.environ.get(name) or defaults.get(name)
+        if not isinstance(found, str) or not found:
+            raise BuildError(f"{where}: ${{{name}}} is neither set in the environment nor in the manifest's "
+                             "[variables]")
+        return found
+    return _VARIABLE.sub(value, rel)
+
+
 def read_manifest(manifest: str | os.PathLike[str]) -> list[SourceSpec]:
-    """The sources of a manifest file; raises ``BuildError`` naming each bad entry."""
+    """The sources of a manifest file; raises ``BuildError`` naming each bad entry.
+
+    A path may hold ``${NAME}``: the environment variable's value, else the manifest's own
+    ``[variables]`` table (data/full.toml: ``KGRAPH_SHARED_DATA``, by default ../shared/data next
+    to the project). A relative result is relative to the manifest.
+    """
     path = Path(manifest)
     shown = shown_path(path)
     try:
@@ -81,6 +102,7 @@ def read_manifest(manifest: str | os.PathLike[str]) -> list[SourceSpec]:
         raise BuildError(f"{shown}: not a valid TOML manifest: {exc}") from None
     specs: list[SourceSpec] = []
     errors: list[str] = []
+    defaults = data.get("variables", {})
     entries = data.get("source", [])
     if not isinstance(entries, list) or not entries:
         raise BuildError(f"{shown}: no [[source]] entries")
@@ -92,6 +114,11 @@ def read_manifest(manifest: str | os.PathLike[str]) -> list[SourceSpec]:
             continue
         if not isinstance(rel, str) or not rel:
             errors.append(f"{where}: no path")
+            continue
+        try:
+            rel = _expand(rel, defaults if isinstance(defaults, dict) else {}, where)
+        except BuildError as exc:
+            errors.append(str(exc))
             continue
         where_path = Path(rel) if rel.startswith(("pkg:", "builtin:")) else path.parent / rel
         specs.append(SourceSpec(kind, where_path, str(entry.get("licence", "")),

@@ -48,3 +48,11 @@ def browser():
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The official code-set files; a test that needs them fails when they are missing."""
+    from tests.shared import require
+
+    return require()

@@ -186,6 +186,20 @@ def test_manifest_paths_are_relative_to_the_manifest(tmp_path):
     assert any("unknown payer 'Cigna Health'" in p for p in built.info["problems"])
 
 
+def test_manifest_variables_come_from_the_environment_else_the_manifest(tmp_path, monkeypatch):
+    from kgraph.build import read_manifest
+
+    (tmp_path / "m.toml").write_text('[variables]\nDOCS = "b"\n\n[[source]]\nkind = "briefing"\n'
+                                     'path = "${DOCS}/one.txt"\n')
+    monkeypatch.delenv("DOCS", raising=False)
+    assert read_manifest(tmp_path / "m.toml")[0].path == tmp_path / "b" / "one.txt"
+    monkeypatch.setenv("DOCS", str(tmp_path / "elsewhere"))
+    assert read_manifest(tmp_path / "m.toml")[0].path == tmp_path / "elsewhere" / "one.txt"
+    (tmp_path / "n.toml").write_text('[[source]]\nkind = "briefing"\npath = "${NO_SUCH_KGRAPH_VAR}/x.txt"\n')
+    with pytest.raises(BuildError, match=r"n.toml: source #1: \$\{NO_SUCH_KGRAPH_VAR\} is neither set"):
+        read_manifest(tmp_path / "n.toml")
+
+
 def test_built_graph_conforms_to_the_shapes(two_briefings):
     import pyoxigraph as ox
     import pyshacl

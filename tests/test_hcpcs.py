@@ -5,22 +5,22 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from kgraph.errors import Origin
 from kgraph.records import Code, Fact, Meta, Problem
 from kgraph.sources import hcpcs, modifiers
+from tests.shared import SHARED_DATA
 
 from .conftest import TESTDATA
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "hcpcs"
+SHARED = SHARED_DATA / "hcpcs"
 ZIP = SHARED / "2020-Alpha-Numeric-HCPCS-File.zip"
 MODIFIER_CSV = SHARED / "modifiers_cpt_and_hcpcs_2024.csv"
 MEMBER = "hcpcs.zip!HCPC2020_ANWEB_w_disclaimer.txt"
 FIXTURES = TESTDATA / "codesets" / "hcpcs"
-needs_data = pytest.mark.skipif(not SHARED.is_dir(), reason=f"reference data not found at {SHARED}")
+needs_data = pytest.mark.usefixtures("shared_data")  # fails, never skips, when the files are missing
 
 
 def codes(records):

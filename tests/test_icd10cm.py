@@ -18,8 +18,9 @@ from kgraph.errors import Origin
 from kgraph.records import Code, Edge, Fact, Meta, Problem, Ref, Row
 from kgraph.sources import icd10cm, icd10cm_tabular
 from kgraph.sources.icd10cm_tabular import covers
+from tests.shared import SHARED_DATA, require
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "icd10cm"
+SHARED = SHARED_DATA / "icd10cm"
 FIX = Path("tests/data/codesets/icd10cm")  # the tests run in the project root (conftest)
 FYS = list(range(2020, 2027))
 M2020 = "icd10cm/cms_2020_dx.zip!2020 Code Descriptions/icd10cm_order_2020.txt"
@@ -27,7 +28,7 @@ M2022 = "icd10cm/cms_2022_dx.zip!Code Descriptions/icd10cm_order_2022.txt"
 M2026 = "icd10cm/cms_2026_dx.zip!icd10cm_order_2026.txt"
 TABULAR = "simple_icd_10_cm/data/icd10c-tabular-April-1-2026.xml"
 
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"{SHARED} (the real CMS zips) is not here")
+needs_shared = pytest.mark.usefixtures("shared_data")  # fails, never skips, when the files are missing
 
 
 class History:
@@ -65,8 +66,7 @@ class History:
 
 @pytest.fixture(scope="module")
 def history() -> History:
-    if not SHARED.is_dir():
-        pytest.skip(f"{SHARED} (the real CMS zips) is not here")
+    require(SHARED)
     seen = History()
     for record in icd10cm.read(SHARED, display="icd10cm"):
         seen.add(record)

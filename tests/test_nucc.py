@@ -6,18 +6,18 @@ import shutil
 import tarfile
 from collections import Counter
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from kgraph.records import Code, Edge, Fact, Gap, Meta, Problem
 from kgraph.sources import crosswalk, nucc
+from tests.shared import SHARED_DATA
 
 from .conftest import TESTDATA
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "nucc"
+SHARED = SHARED_DATA / "nucc"
 FIXTURES = TESTDATA / "codesets" / "nucc"
-needs_data = pytest.mark.skipif(not SHARED.is_dir(), reason=f"reference data not found at {SHARED}")
+needs_data = pytest.mark.usefixtures("shared_data")  # fails, never skips, when the files are missing
 
 
 def codes(records):

@@ -1,0 +1,20 @@
+"""Where the official code-set files are (../shared/data next to the project, or
+$KGRAPH_SHARED_DATA, which the Makefile sets for a clone that has no ../shared beside it)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("KGRAPH_SHARED_DATA") or ROOT.parent / "shared" / "data")
+
+
+def require(path: Path = SHARED_DATA) -> Path:
+    """The path, or a failed test saying where the files were looked for (never a silent skip)."""
+    if not path.exists():
+        pytest.fail(f"{path} is missing: the tests on real code sets need ../shared/data next to the project "
+                    "or KGRAPH_SHARED_DATA pointing at it (`make test` sets it when /work/shared/data exists)")
+    return path
