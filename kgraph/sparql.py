@@ -23,6 +23,7 @@ import pyoxigraph as ox
 
 from kgraph import namespaces as ns
 from kgraph.errors import CurieError, QueryError
+from kgraph.results import Cells
 from kgraph.store import Store
 
 QUERY_DIR = Path(__file__).resolve().parent / "queries"
@@ -47,7 +48,8 @@ class Table:
     def json(self) -> dict[str, Any]:
         """The W3C SPARQL 1.1 results JSON (full IRIs)."""
         if self._json is None:
-            bindings = [{c: _binding(t) for c, t in zip(self.columns, terms, strict=True) if t is not None}
+            cell = Cells()
+            bindings = [{c: cell(t) for c, t in zip(self.columns, terms, strict=True) if t is not None}
                         for terms in self._terms or []]
             self._json = {"head": {"vars": list(self.columns)}, "results": {"bindings": bindings}}
         return self._json
@@ -106,10 +108,6 @@ class Table:
         return "\n".join(lines)
 
 
-_STRING = ns.XSD + "string"
-_LANG_STRING = ns.RDF + "langString"
-
-
 def _show_term(term: Any) -> str | None:
     """A pyoxigraph term as shown at the surface (the same as ``_show`` of its W3C binding)."""
     if term is None:
@@ -121,23 +119,6 @@ def _show_term(term: Any) -> str | None:
     if isinstance(term, ox.Literal):
         return term.value
     return str(term)
-
-
-def _binding(term: Any) -> dict[str, Any]:
-    """A pyoxigraph term as a W3C SPARQL 1.1 JSON results binding."""
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out: dict[str, Any] = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value not in (_STRING, _LANG_STRING):
-            out["datatype"] = term.datatype.value
-        return out
-    # an RDF-star triple term (SPARQL-star results)
-    return {"type": "triple", "value": {k: _binding(getattr(term, k)) for k in ("subject", "predicate", "object")}}
 
 
 def _show(binding: dict[str, str] | None) -> str | None:

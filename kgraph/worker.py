@@ -42,8 +42,8 @@ import pyoxigraph as ox
 
 from kgraph.binding import bind
 from kgraph.errors import QueryError, StoreError
+from kgraph.results import Cells
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _HEADER = struct.Struct("!Q")
 
 #: media types offered for SELECT / ASK answers, the first being the default
@@ -141,34 +141,6 @@ def _parse_term(name: str, text: str) -> Any:
     return triple.object
 
 
-class _Cells:
-    """pyoxigraph terms as W3C JSON cells, cached: code-set answers repeat the same IRIs."""
-
-    def __init__(self) -> None:
-        self.cache: dict[Any, dict[str, Any]] = {}
-
-    def __call__(self, term: Any) -> dict[str, Any]:
-        found = self.cache.get(term)
-        if found is not None:
-            return found
-        if isinstance(term, ox.NamedNode):
-            found = {"type": "uri", "value": term.value}
-        elif isinstance(term, ox.BlankNode):
-            found = {"type": "bnode", "value": term.value}
-        elif isinstance(term, ox.Literal):
-            found = {"type": "literal", "value": term.value}
-            if term.language:
-                found["xml:lang"] = term.language
-            elif term.datatype.value != XSD_STRING:
-                found["datatype"] = term.datatype.value
-        else:  # an RDF 1.2 triple term
-            found = {"type": "triple", "value": {"subject": self(term.subject), "predicate": self(term.predicate),
-                                                 "object": self(term.object)}}
-        if len(self.cache) < 200_000:
-            self.cache[term] = found
-        return found
-
-
 def _matches(accept: Sequence[str], offers: Sequence[str]) -> str | None:
     """The first offer matching the client's ranked media ranges (``type/sub``, ``type/*``, ``*/*``)."""
     for wanted in accept:
@@ -250,7 +222,7 @@ class _Worker:
     def _solutions(self, solutions: ox.QuerySolutions, accept: Sequence[str], max_rows: int | None) -> Answer:
         media = self._pick(accept, list(RESULT_TYPES), "SELECT")
         names = [v.value for v in solutions.variables]
-        cell = _Cells()
+        cell = Cells()
         bindings: list[dict[str, Any]] = []
         # iterating (rather than serializing in one call) lets the row limit stop a huge answer early
         for solution in solutions:
@@ -273,7 +245,7 @@ class _Worker:
                 raise _limit_error(max_rows, "triples")
             found.append(triple)
         if media == TABLE_JSON:
-            cell = _Cells()
+            cell = Cells()
             bindings = [{"subject": cell(t.subject), "predicate": cell(t.predicate), "object": cell(t.object)}
                         for t in found]
             body = json.dumps({"head": {"vars": ["subject", "predicate", "object"]},
