@@ -1,0 +1,133 @@
+"""Export benchmark: the whole store as N-Quads against pyoxigraph's own ``Store.dump``, and the
+peak memory of every streamed export on the default and the full build.
+
+Prints, for N-Quads of each store, ``kgraph export`` and ``Store.dump`` run alternately (paired
+runs: a noisy machine slows both of a pair alike), each run's seconds, the medians and their
+ratio (target: within 1.1x on the full build); then for each format, one run per store: seconds,
+peak RSS and output size. Memory independent of the store's size shows as equal peak RSS on the
+default build (2.5M quads) and the full build (18M quads); an "open only" row gives the RSS of
+a process that opens the store and exports nothing.
+
+Run: ``.venv/bin/python bench/bench_export.py [--default PATH] [--full PATH] [--runs 2]
+[--formats nq,trig,ttl,nt,jsonld,csv] [--skip-full]``. Without ``--default`` the default build
+is made in a temporary directory; without ``--full`` the tests' cached full build
+(``.test-cache/``, see conftest.py) is used, built there first if missing (3-5 minutes).
+Each measurement runs in a fresh subprocess so its peak RSS is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+CHILD = """
+import json, resource, sys, time
+import kgraph, pyoxigraph as ox
+what, store, out = sys.argv[1], sys.argv[2], sys.argv[3]
+st = kgraph.open(store)
+t = time.perf_counter()
+if what == "dump":
+    st.ox.dump(out, ox.RdfFormat.N_QUADS)
+elif what != "open":
+    kgraph.export(st, out, format=what)
+seconds = time.perf_counter() - t
+print(json.dumps({"seconds": seconds, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def run(what: str, store: Path, out: Path) -> dict:
+    done = subprocess.run([PY, "-c", CHILD, what, str(store), str(out)], capture_output=True, text=True, cwd=ROOT)
+    if done.returncode:
+        raise SystemExit(f"{what} on {store} failed:\n{done.stderr}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    files = [out] if out.exists() else sorted(out.parent.glob(out.stem + ".*.csv"))
+    result["mb"] = sum(f.stat().st_size for f in files) / 1e6
+    for f in files:
+        f.unlink()
+    return result
+
+
+def paired(name: str, store: Path, work: Path, runs: int) -> None:
+    ours, theirs = [], []
+    print(f"\n{name}: whole store as N-Quads, paired runs")
+    print(f"{'run':>4} {'kgraph export nq s':>19} {'Store.dump s':>13} {'ratio':>6} {'MB':>8}")
+    for i in range(runs):
+        order = [("export", "nq"), ("dump", "dump")] if i % 2 == 0 else [("dump", "dump"), ("export", "nq")]
+        got = {}
+        for label, what in order:
+            got[label] = run(what, store, work / f"{label}.nq")
+        ours.append(got["export"]["seconds"])
+        theirs.append(got["dump"]["seconds"])
+        print(f"{i + 1:>4} {ours[-1]:>19.1f} {theirs[-1]:>13.1f} {ours[-1] / theirs[-1]:>6.3f} "
+              f"{got['export']['mb']:>8.0f}")
+    a, b = statistics.median(ours), statistics.median(theirs)
+    print(f"median: kgraph export nq {a:.1f} s, Store.dump {b:.1f} s, ratio {a / b:.3f} (target <= 1.1)")
+
+
+def footprint(name: str, store: Path, work: Path, formats: list[str]) -> None:
+    print(f"\n{name}: one run per format")
+    print(f"{'format':>8} {'seconds':>8} {'peak RSS MB':>12} {'output MB':>10}")
+    base = run("open", store, work / "none")
+    print(f"{'open only':>8} {base['seconds']:>8.1f} {base['rss_mb']:>12.0f} {'':>10}")
+    for fmt in formats:
+        got = run(fmt, store, work / f"out.{fmt}")
+        print(f"{fmt:>8} {got['seconds']:>8.1f} {got['rss_mb']:>12.0f} {got['mb']:>10.0f}", flush=True)
+
+
+def full_store() -> Path:
+    sys.path.insert(0, str(ROOT))
+    import kgraph
+    from conftest import full_build_key
+
+    manifest = ROOT / "data" / "full.toml"
+    path = Path(os.environ.get("KGRAPH_TEST_CACHE", ROOT / ".test-cache")) / f"full-{full_build_key(manifest)}" / "kg"
+    try:
+        kgraph.open(path)
+    except kgraph.StoreError:
+        print(f"building the full store at {path} (3-5 minutes)", flush=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        kgraph.build(manifest, store=path, reuse=False)
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--default", type=Path, help="a default build (else one is built in a temp dir)")
+    parser.add_argument("--full", type=Path, help="a full build (else the tests' cached one)")
+    parser.add_argument("--runs", type=int, default=2, help="paired N-Quads runs per store")
+    parser.add_argument("--formats", default="nq,trig,ttl,nt,jsonld,csv")
+    parser.add_argument("--skip-full", action="store_true")
+    args = parser.parse_args()
+    formats = [f for f in args.formats.split(",") if f]
+    work = Path(tempfile.mkdtemp(prefix="kgraph-bench-export-"))
+    try:
+        import kgraph
+
+        default = args.default
+        if default is None:
+            default = work / "default"
+            kgraph.build(ROOT / "data" / "sources.toml", store=default)
+        stores = [("default build", default)]
+        if not args.skip_full:
+            stores.append(("full build", args.full or full_store()))
+        for name, store in stores:
+            quads = kgraph.open(store).counts.get("quads", 0)
+            paired(f"{name} ({quads:,} quads)", store, work, args.runs)
+        for name, store in stores:
+            footprint(name, store, work, formats)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
