@@ -9,10 +9,11 @@ default build (2.5M quads) and the full build (18M quads); an "open only" row gi
 a process that opens the store and exports nothing.
 
 Run: ``.venv/bin/python bench/bench_export.py [--default PATH] [--full PATH] [--runs 2]
-[--formats nq,trig,ttl,nt,jsonld,csv] [--skip-full]``. Without ``--default`` the default build
-is made in a temporary directory; without ``--full`` the tests' cached full build
-(``.test-cache/``, see conftest.py) is used, built there first if missing (3-5 minutes); its key
-holds the files' paths, so set ``KGRAPH_SHARED_DATA`` as ``make test`` does to find it.
+[--formats nq,trig,ttl,nt,jsonld,csv] [--skip-full] [--skip-default] [--limit SECONDS]``.
+Without ``--default`` the default build is made in a temporary directory; without ``--full``
+the tests' cached full build (``.test-cache/``, see conftest.py) is used, built there first if
+missing (3-5 minutes); its key holds the files' paths, so set ``KGRAPH_SHARED_DATA`` as ``make
+test`` does to find it.
 Each measurement runs in a fresh subprocess so its peak RSS is its own.
 """
 
@@ -26,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,12 +48,35 @@ print(json.dumps({"seconds": seconds, "rss_mb": resource.getrusage(resource.RUSA
 """
 
 
-def run(what: str, store: Path, out: Path) -> dict:
-    done = subprocess.run([PY, "-c", CHILD, what, str(store), str(out)], capture_output=True, text=True, cwd=ROOT)
-    if done.returncode:
-        raise SystemExit(f"{what} on {store} failed:\n{done.stderr}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    files = [out] if out.exists() else sorted(out.parent.glob(out.stem + ".*.csv"))
+def _hwm_mb(pid: int) -> float:
+    """Peak RSS so far of a running process (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run(what: str, store: Path, out: Path, limit: float | None = None) -> dict:
+    """One export in a fresh process; with ``limit`` (seconds) it is stopped then, and its peak RSS
+    and output so far are reported (a streamed export's memory levels off early)."""
+    child = subprocess.Popen([PY, "-c", CHILD, what, str(store), str(out)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    started, hwm, stopped = time.perf_counter(), 0.0, False
+    while child.poll() is None:
+        time.sleep(1)
+        hwm = max(hwm, _hwm_mb(child.pid)) if child.poll() is None else hwm
+        if limit and time.perf_counter() - started > limit:
+            child.kill()
+            stopped = True
+    stdout, stderr = child.communicate()
+    if stopped:
+        result = {"seconds": time.perf_counter() - started, "rss_mb": hwm, "stopped": True}
+    elif child.returncode:
+        raise SystemExit(f"{what} on {store} failed:\n{stderr}")
+    else:
+        result = json.loads(stdout.strip().splitlines()[-1])
+    files = [out] if out.exists() else sorted(out.parent.glob(out.stem + ".*.csv")) + sorted(
+        out.parent.glob(f".{out.name}*.part")) + sorted(out.parent.glob(f".{out.stem}.*.part"))
     result["mb"] = sum(f.stat().st_size for f in files) / 1e6
     for f in files:
         f.unlink()
@@ -79,14 +104,15 @@ def paired(name: str, store: Path, work: Path, runs: int) -> None:
           f"{pairs:.3f} (target <= 1.1)")
 
 
-def footprint(name: str, store: Path, work: Path, formats: list[str]) -> None:
-    print(f"\n{name}: one run per format")
+def footprint(name: str, store: Path, work: Path, formats: list[str], limit: float | None) -> None:
+    print(f"\n{name}: one run per format" + (f" (stopped after {limit:.0f} s where marked *)" if limit else ""))
     print(f"{'format':>8} {'seconds':>8} {'peak RSS MB':>12} {'output MB':>10}")
     base = run("open", store, work / "none")
     print(f"{'open only':>8} {base['seconds']:>8.1f} {base['rss_mb']:>12.0f} {'':>10}")
     for fmt in formats:
-        got = run(fmt, store, work / f"out.{fmt}")
-        print(f"{fmt:>8} {got['seconds']:>8.1f} {got['rss_mb']:>12.0f} {got['mb']:>10.0f}", flush=True)
+        got = run(fmt, store, work / f"out.{fmt}", limit)
+        mark = "*" if got.get("stopped") else " "
+        print(f"{fmt:>8} {got['seconds']:>7.1f}{mark} {got['rss_mb']:>12.0f} {got['mb']:>10.0f}", flush=True)
 
 
 def full_store() -> Path:
@@ -109,10 +135,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--default", type=Path, help="a default build (else one is built in a temp dir)")
     parser.add_argument("--full", type=Path, help="a full build (else the tests' cached one)")
-    parser.add_argument("--runs", type=int, default=2, help="paired N-Quads runs per store")
+    parser.add_argument("--runs", type=int, default=2, help="paired N-Quads runs per store (0: none)")
     parser.add_argument("--formats", default="nq,trig,ttl,nt,jsonld,csv")
     parser.add_argument("--skip-full", action="store_true")
     parser.add_argument("--skip-default", action="store_true")
+    parser.add_argument("--limit", type=float, help="stop each format's run after this many seconds (peak RSS so far)")
     args = parser.parse_args()
     formats = [f for f in args.formats.split(",") if f]
     work = Path(tempfile.mkdtemp(prefix="kgraph-bench-export-"))
@@ -128,11 +155,11 @@ def main() -> None:
             stores.append(("default build", default))
         if not args.skip_full:
             stores.append(("full build", args.full or full_store()))
-        for name, store in stores:
+        for name, store in stores if args.runs else []:
             quads = kgraph.open(store).counts.get("quads", 0)
             paired(f"{name} ({quads:,} quads)", store, work, args.runs)
         for name, store in stores:
-            footprint(name, store, work, formats)
+            footprint(name, store, work, formats, args.limit)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
