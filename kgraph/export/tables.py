@@ -193,8 +193,8 @@ def rows_by_object(store: Store, pairs: list[tuple[str, str]], sf: str, of: str)
     db = store.ox
     subject_field, object_field = ox.NamedNode(ns.KG + sf), ox.NamedNode(ns.KG + of)
     wanted: dict[str, set[str]] = {}
-    for s, o in pairs:
-        wanted.setdefault(ns.iri(o), set()).add(ns.iri(s))
+    for subject, obj in pairs:
+        wanted.setdefault(ns.iri(obj), set()).add(ns.iri(subject))
     rows: list[dict[str, Any]] = []
     for o_iri, subjects in wanted.items():
         o = ox.NamedNode(o_iri)
