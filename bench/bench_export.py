@@ -104,6 +104,21 @@ def paired(name: str, store: Path, work: Path, runs: int) -> None:
           f"{pairs:.3f} (target <= 1.1)")
 
 
+def side_by_side(name: str, store: Path, work: Path) -> None:
+    """``kgraph export nq`` and ``Store.dump`` started together, so both see the same machine load."""
+    outs = {"export": work / "export.nq", "dump": work / "dump.nq"}
+    children = {label: subprocess.Popen([PY, "-c", CHILD, "nq" if label == "export" else "dump", str(store),
+                                         str(out)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+                for label, out in outs.items()}
+    got = {label: json.loads(child.communicate()[0].strip().splitlines()[-1]) for label, child in children.items()}
+    for out in outs.values():
+        out.unlink(missing_ok=True)
+    a, b = got["export"]["seconds"], got["dump"]["seconds"]
+    print(f"\n{name}: N-Quads side by side (started together): kgraph export nq {a:.1f} s, Store.dump {b:.1f} s, "
+          f"ratio {a / b:.3f} (target <= 1.1); peak RSS {got['export']['rss_mb']:.0f} / {got['dump']['rss_mb']:.0f} MB",
+          flush=True)
+
+
 def footprint(name: str, store: Path, work: Path, formats: list[str], limit: float | None) -> None:
     print(f"\n{name}: one run per format" + (f" (stopped after {limit:.0f} s where marked *)" if limit else ""))
     print(f"{'format':>8} {'seconds':>8} {'peak RSS MB':>12} {'output MB':>10}")
@@ -139,6 +154,8 @@ def main() -> None:
     parser.add_argument("--formats", default="nq,trig,ttl,nt,jsonld,csv")
     parser.add_argument("--skip-full", action="store_true")
     parser.add_argument("--skip-default", action="store_true")
+    parser.add_argument("--side-by-side", action="store_true",
+                        help="also run kgraph export nq and Store.dump at the same time, once per store")
     parser.add_argument("--limit", type=float, help="stop each format's run after this many seconds (peak RSS so far)")
     args = parser.parse_args()
     formats = [f for f in args.formats.split(",") if f]
@@ -158,7 +175,9 @@ def main() -> None:
         for name, store in stores if args.runs else []:
             quads = kgraph.open(store).counts.get("quads", 0)
             paired(f"{name} ({quads:,} quads)", store, work, args.runs)
-        for name, store in stores:
+        for name, store in stores if args.side_by_side else []:
+            side_by_side(name, store, work)
+        for name, store in stores if formats else []:
             footprint(name, store, work, formats, args.limit)
     finally:
         shutil.rmtree(work, ignore_errors=True)
