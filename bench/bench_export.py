@@ -75,11 +75,10 @@ def run(what: str, store: Path, out: Path, limit: float | None = None) -> dict:
         raise SystemExit(f"{what} on {store} failed:\n{stderr}")
     else:
         result = json.loads(stdout.strip().splitlines()[-1])
-    files = [out] if out.exists() else sorted(out.parent.glob(out.stem + ".*.csv")) + sorted(
-        out.parent.glob(f".{out.name}*.part")) + sorted(out.parent.glob(f".{out.stem}.*.part"))
+    files = {out} if out.exists() else {*out.parent.glob(out.stem + ".*.csv"), *out.parent.glob(f".{out.stem}.*.part")}
     result["mb"] = sum(f.stat().st_size for f in files) / 1e6
     for f in files:
-        f.unlink()
+        f.unlink(missing_ok=True)
     return result
 
 
