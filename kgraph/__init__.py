@@ -12,6 +12,7 @@ The public API::
 from kgraph.build import build
 from kgraph.check import CheckResult, ClaimError, check, check_many
 from kgraph.errors import BuildError, CurieError, KGraphError, QueryError, SourceError, StoreError
+from kgraph.export import Exported, export
 from kgraph.sparql import Table, named_queries, query
 from kgraph.store import Store
 from kgraph.store import open as open  # noqa: PLC0414 - kgraph.open is the public name
@@ -26,9 +27,11 @@ __all__ = [
     "ClaimError",
     "check",
     "check_many",
+    "export",
     "BuildError",
     "CurieError",
     "ExportError",
+    "Exported",
     "Finding",
     "Findings",
     "KGraphError",

@@ -307,14 +307,29 @@ def validate(fail_on: str, as_of: str | None, store: Path | None, fmt: str | Non
 
 @main.group()
 def export() -> None:
-    """Export pictures of the graph."""
+    """Export the graph: a picture (html), or the store, a named graph or a neighbourhood in a standard format."""
+
+
+def neighborhood_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--focus --depth --relation --as-of --max-edges``: the neighbourhood an export takes (every export)."""
+    options = [
+        click.option("--focus", metavar="CODE", help="The code at the centre of a neighbourhood (CURIE or bare code)."),
+        click.option("--depth", type=click.IntRange(0, 6), default=1, show_default=True,
+                     help="Hops from the focus code."),
+        click.option("--relation", "relations", multiple=True,
+                     help="Follow only this relation (repeatable), e.g. kg:supports."),
+        click.option("--as-of", "as_of", help="Only codes and edges in effect on this date (YYYY-MM-DD)."),
+        click.option("--max-edges", type=click.IntRange(1), default=None,
+                     help="Refuse a neighbourhood walk past this many edges (default 5,000), or a whole-store or "
+                          "named-graph GraphML/GEXF projection (default 500,000)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
 
 
 @export.command("html")
-@click.option("--focus", required=True, help="The code at the centre (CURIE or bare code).")
-@click.option("--depth", type=click.IntRange(0, 6), default=1, show_default=True)
-@click.option("--relation", "relations", multiple=True, help="Follow only this relation (repeatable).")
-@click.option("--as-of", "as_of", help="Only codes and edges in effect on this date (YYYY-MM-DD).")
+@neighborhood_options
 @click.option("--max-nodes", type=click.IntRange(1), default=2000, show_default=True,
               help="Refuse exports with more nodes than this.")
 @click.option("--title", help="Page title (default: the focus code).")
@@ -323,16 +338,69 @@ def export() -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @store_option
 @command
-def export_html(focus: str, depth: int, relations: tuple[str, ...], as_of: str | None, max_nodes: int,
-                title: str | None, with_findings: bool, output: Path, store: Path | None) -> None:
-    """One self-contained, offline HTML picture of a code's neighbourhood."""
+def export_html(focus: str | None, depth: int, relations: tuple[str, ...], as_of: str | None,
+                max_edges: int | None, max_nodes: int, title: str | None, with_findings: bool, output: Path,
+                store: Path | None) -> None:
+    """One self-contained, offline HTML picture of a code's neighbourhood (--focus is required)."""
     from kgraph.viz import write_html
 
+    if not focus:
+        raise click.UsageError("Missing option '--focus': an HTML picture shows a code's neighbourhood")
     st = kgraph.open(store)
-    graph = kgraph.neighborhood(st, focus, depth=depth, relations=list(relations) or None, as_of=as_of)
+    graph = kgraph.neighborhood(st, focus, depth=depth, relations=list(relations) or None, as_of=as_of,
+                                max_edges=max_edges or 5000)
     findings = kgraph.validate(st) if with_findings else None
     out = write_html(graph, output, title=title, data_versions=st, findings=findings, max_nodes=max_nodes)
     click.echo(f"wrote {out}: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges")
+
+
+EXPORT_HELP = {
+    "ttl": "Turtle: the union graph (each triple once), one named graph (--graph), or a neighbourhood (--focus).",
+    "nt": "N-Triples: the union graph (each triple once), one named graph, or a neighbourhood.",
+    "nq": "N-Quads: every named graph (pyoxigraph's Store.dump), one named graph, or a neighbourhood's quads.",
+    "trig": "TriG: every named graph, one named graph, or a neighbourhood's quads, graphs kept.",
+    "jsonld": "JSON-LD: the union graph (each triple once), one named graph, or a neighbourhood.",
+    "graphml": "GraphML for Cytoscape, Gephi, networkx, igraph: a named graph or a neighbourhood (--max-nodes).",
+    "gexf": "GEXF for Gephi: a named graph or a neighbourhood (--max-nodes).",
+    "csv": "CSV edge list (qualifiers, evidence) and node list: -o NAME.csv writes NAME.edges.csv and "
+           "NAME.nodes.csv, -o DIR (an existing directory) DIR/edges.csv and DIR/nodes.csv.",
+}
+
+
+def _export_format(fmt: str) -> None:
+    """Register ``kgraph export FMT``: the shared selection options, ``-o`` and ``--store``."""
+    from kgraph.export import DEFAULT_MAX_NODES
+
+    def run(graph: str | None, focus: str | None, depth: int, relations: tuple[str, ...], as_of: str | None,
+            max_edges: int | None, output: Path, store: Path | None, max_nodes: int = DEFAULT_MAX_NODES) -> None:
+        if graph and focus:
+            raise click.UsageError("give --graph NAME or --focus CODE, not both")
+        if not focus and (relations or as_of or depth != 1):
+            raise click.UsageError("--depth, --relation and --as-of select a neighbourhood: give --focus CODE too")
+        done = kgraph.export(kgraph.open(store), output, format=fmt, graph=graph, focus=focus, depth=depth,
+                             relations=list(relations) or None, as_of=as_of, max_edges=max_edges,
+                             max_nodes=max_nodes)
+        counts = f": {done.nodes:,} nodes, {done.edges:,} edges" if done.nodes is not None else ""
+        for path in done.paths:
+            click.echo(f"wrote {path} ({fmt}, {done.scope}{counts}, {path.stat().st_size:,} bytes)", err=True)
+
+    run = command(run)
+    run = store_option(run)
+    run = click.option("-o", "--output", required=True, metavar="FILE" if fmt != "csv" else "FILE|DIR",
+                       type=click.Path(dir_okay=fmt == "csv", allow_dash=fmt != "csv", path_type=Path),
+                       help="The file to write" + (" (- for stdout)." if fmt != "csv" else "."))(run)
+    if fmt in ("graphml", "gexf"):
+        run = click.option("--max-nodes", type=click.IntRange(1), default=DEFAULT_MAX_NODES, show_default=True,
+                           help="Refuse exports with more nodes than this.")(run)
+    run = neighborhood_options(run)
+    run = click.option("--graph", metavar="NAME",
+                       help="One named graph: a source id (briefing-cpt-74360), GRAPH:<id>, its IRI or the "
+                            "source's file.")(run)
+    export.command(fmt, help=EXPORT_HELP[fmt])(run)
+
+
+for _fmt_name in EXPORT_HELP:
+    _export_format(_fmt_name)
 
 
 @main.command()

@@ -157,12 +157,13 @@ def _relation(value: str) -> str:
     return f"kg:{value}"
 
 
-def _graph(store: Store, nodes: set[str], edges: set[tuple[str, str, str]]) -> nx.MultiDiGraph:
+def _graph(store: Store, nodes: set[str], edges: set[tuple[str, str, str]], *, pair_rows: Any = None
+           ) -> nx.MultiDiGraph:
     graph = nx.MultiDiGraph()
     info = _node_info(store, nodes)
     for node in sorted(nodes):
         graph.add_node(node, **info.get(node, {"kind": _kind(node), "label": ""}))
-    details = _edge_details(store, edges)
+    details = _edge_details(store, edges, pair_rows=pair_rows)
     for s, p, o in sorted(edges):
         qualifiers, evidence = details.get((s, p, o), ({}, []))
         graph.add_edge(s, o, key=p, relation=p, qualifiers=qualifiers, evidence=evidence)
@@ -195,8 +196,13 @@ def _node_info(store: Store, nodes: set[str]) -> dict[str, dict[str, Any]]:
     return info
 
 
-def _edge_details(store: Store, edges: set[tuple[str, str, str]]) -> dict[tuple[str, str, str], tuple[dict, list]]:
-    """Qualifiers and evidence of each edge: from briefing statement nodes and code-set rows."""
+def _edge_details(store: Store, edges: set[tuple[str, str, str]], *, pair_rows: Any = None
+                  ) -> dict[tuple[str, str, str], tuple[dict, list]]:
+    """Qualifiers and evidence of each edge: from briefing statement nodes and code-set rows.
+
+    ``pair_rows`` replaces ``_pair_rows`` (same arguments and rows): kgraph.export streams whole
+    relations and reads their rows from the indexes object by object instead.
+    """
     out: dict[tuple[str, str, str], tuple[dict, list]] = {}
     if not edges:
         return out
@@ -223,7 +229,7 @@ def _edge_details(store: Store, edges: set[tuple[str, str, str]]) -> dict[tuple[
         pairs = [(s, o) for s, p, o in edges if p == relation]
         if not pairs:
             continue
-        rows = _pair_rows(store, pairs, sf, of)
+        rows = (pair_rows or _pair_rows)(store, pairs, sf, of)
         files = _source_files(store)
         for row in rows:
             key = (ns.curie(row["s"].value), relation, ns.curie(row["o"].value))
