@@ -2,10 +2,11 @@
 
 pyoxigraph cannot cancel a running query, so a query with a timeout runs in a separate process
 (``python -m kgraph.worker``) that opens the store read-only once and then answers one request
-at a time over its stdin/stdout; when a query runs past its timeout the process is killed and a
-fresh one started in the background. A ``Pool`` keeps a few such workers started, because a fresh
-process per query costs ~200 ms (measured: interpreter + imports + opening the store) against well
-under a millisecond for a typical named query.
+at a time over a ``multiprocessing.connection`` (pickled dicts on a socket pair); when a query
+runs past its timeout the process is killed and a fresh one started in the background. A
+``Pool`` keeps a few such workers started, because a fresh process per query costs ~200 ms
+(measured: interpreter + imports + opening the store) against well under a millisecond for a
+typical named query.
 
 Input: the store path, SPARQL text, parameters as N-Triples terms (``{"code": "<https://...>"}``),
 a timeout in seconds and a result-size limit in rows. Output: ``run`` gives the W3C SPARQL 1.1
@@ -23,18 +24,17 @@ import atexit
 import fcntl
 import json
 import os
-import pickle
 import queue
 import re
-import select
 import signal
-import struct
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from multiprocessing import Pipe
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +43,6 @@ import pyoxigraph as ox
 from kgraph.binding import bind
 from kgraph.errors import QueryError, StoreError
 from kgraph.results import Cells
-
-_HEADER = struct.Struct("!Q")
 
 #: media types offered for SELECT / ASK answers, the first being the default
 RESULT_TYPES: dict[str, ox.QueryResultsFormat | None] = {
@@ -98,29 +96,6 @@ class Answer:
 
 
 # --- the worker process ---------------------------------------------------------------------------
-
-
-def _read_exactly(fd: int, n: int) -> bytes:
-    chunks: list[bytes] = []
-    while n:
-        chunk = os.read(fd, min(n, 1 << 20))
-        if not chunk:
-            raise EOFError
-        chunks.append(chunk)
-        n -= len(chunk)
-    return b"".join(chunks)
-
-
-def _read_frame(fd: int) -> Any:
-    (n,) = _HEADER.unpack(_read_exactly(fd, _HEADER.size))
-    return pickle.loads(_read_exactly(fd, n))  # noqa: S301 - frames come from our own processes only
-
-
-def _write_frame(fd: int, message: Any) -> None:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    view = memoryview(_HEADER.pack(len(data)) + data)
-    while view:
-        view = view[os.write(fd, view):]
 
 
 def _syntax_message(exc: SyntaxError) -> str:
@@ -258,22 +233,22 @@ class _Worker:
 
 
 def _main(argv: Sequence[str]) -> None:
-    """``python -m kgraph.worker DATABASE [--writable]``: frames in on stdin, frames out on stdout."""
-    # Ctrl-C in a terminal reaches the whole process group: the parent decides, and closes our stdin
+    """``python -m kgraph.worker FD DATABASE [--writable]``: requests in and answers out on the
+    ``multiprocessing.connection`` socket ``FD`` (pickled dicts, framed by the connection)."""
+    # Ctrl-C in a terminal reaches the whole process group: the parent decides, and closes the connection
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # keep stray prints (a library writing to stdout) out of the answer channel
-    out = os.dup(1)
-    os.dup2(2, 1)
+    conn = Connection(int(argv[0]))
+    database = argv[1]
     try:
         try:
-            worker = _Worker(argv[0], "--writable" in argv)
+            worker = _Worker(database, "--writable" in argv)
         except OSError as exc:
-            _write_frame(out, {"ok": False, "error": "store", "message": f"{argv[0]}: cannot open the store: {exc}"})
+            conn.send({"ok": False, "error": "store", "message": f"{database}: cannot open the store: {exc}"})
             return
-        _write_frame(out, {"ok": True, "pid": os.getpid()})
+        conn.send({"ok": True, "pid": os.getpid()})
         while True:
-            _write_frame(out, worker.handle(_read_frame(0)))
-    except (EOFError, BrokenPipeError):  # the parent closed the pipes or died: nothing more to do
+            conn.send(worker.handle(conn.recv()))
+    except (EOFError, OSError):  # the parent closed the connection or died: nothing more to do
         return
 
 
@@ -281,13 +256,20 @@ def _main(argv: Sequence[str]) -> None:
 
 
 class _Process:
-    """One worker process and its pipes."""
+    """One worker process (``proc``) and the connection to it (one end of a ``multiprocessing.Pipe``)."""
 
     def __init__(self, database: Path, writable: bool, prefixes: dict[str, str]) -> None:
-        cmd = [sys.executable, "-m", "kgraph.worker", str(database)] + (["--writable"] if writable else [])
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.stdin, self.stdout = self.proc.stdin.fileno(), self.proc.stdout.fileno()
+        self.conn, theirs = Pipe(duplex=True)
+        try:
+            cmd = [sys.executable, "-m", "kgraph.worker", str(theirs.fileno()), str(database)]
+            # a fresh interpreter rather than a fork: the server holds threads and an event loop
+            self.proc = subprocess.Popen(cmd + (["--writable"] if writable else []), stdin=subprocess.DEVNULL,
+                                         pass_fds=[theirs.fileno()])
+        except OSError:
+            self.conn.close()
+            raise
+        finally:
+            theirs.close()  # the worker's end lives on in the worker only: its exit closes the connection
         hello = self.receive(60.0)
         if not hello.get("ok"):
             self.kill()
@@ -295,30 +277,34 @@ class _Process:
         self.send({"op": "hello", "prefixes": prefixes})
         self.receive(60.0)
 
+    def _died(self) -> WorkerError:
+        try:
+            code = self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # alive but its connection broke: it cannot answer any more
+            self.proc.kill()
+            code = self.proc.wait()
+        return WorkerError(f"the query worker died (exit code {code}); the query was not answered")
+
     def send(self, message: Any) -> None:
         try:
-            _write_frame(self.stdin, message)
-        except BrokenPipeError:  # the worker died before it read the request
-            code = self.proc.wait()
-            raise WorkerError(f"the query worker died (exit code {code}); the query was not answered") from None
+            self.conn.send(message)
+        except OSError:  # the worker died before it read the request (a broken pipe or a reset)
+            raise self._died() from None
 
     def receive(self, timeout: float | None) -> dict[str, Any]:
-        ready, _, _ = select.select([self.stdout], [], [], timeout)
-        if not ready:
-            raise TimeoutError
+        """The worker's next answer; ``TimeoutError`` if none has started to arrive within ``timeout`` s."""
         try:
-            return _read_frame(self.stdout)
-        except EOFError:
-            code = self.proc.wait()
-            raise WorkerError(f"the query worker died (exit code {code}); the query was not answered") from None
+            if self.conn.poll(timeout):
+                return self.conn.recv()
+        except (EOFError, OSError):  # the connection closed: the worker died (a crash, or killed)
+            raise self._died() from None
+        raise TimeoutError
 
     def kill(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
-        for pipe in (self.proc.stdin, self.proc.stdout):
-            if pipe is not None:
-                pipe.close()
+        self.conn.close()
 
 
 #: a file in a build directory that pools hold a shared lock on: ``kgraph build`` does not prune a build in use
