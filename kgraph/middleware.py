@@ -116,7 +116,8 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length")
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length")
         try:
             too_large = int(declared or 0) > self.max_body
         except ValueError:
@@ -124,6 +125,10 @@ class BodyLimit:
             return
         if too_large:
             await self._too_large(scope, receive, send)
+            return
+        if declared is None and "transfer-encoding" not in headers:
+            scope[BODY] = b""  # HTTP/1.1: no Content-Length and no Transfer-Encoding is no body
+            await self.app(scope, receive, send)
             return
         body = bytearray()
         loop = asyncio.get_running_loop()
