@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import json
 import os
@@ -58,6 +59,7 @@ from starlette.types import ASGIApp, Scope
 
 from kgraph import namespaces as ns
 from kgraph.errors import KGraphError, QueryError
+from kgraph.guard import Limits
 from kgraph.middleware import (
     FORM,
     SPARQL_QUERY,
@@ -178,11 +180,13 @@ class Endpoints:
             await self.execute("ASK {}", timeout=min(settings.timeout, 10.0), max_rows=None)
         except QueryError as exc:
             return as_json({"status": "unavailable", "message": str(exc)}, 503)
+        pool = self.pool
         status = {"status": "ok", "build": self.info.get("id"), "built_at": self.info.get("built_at"),
-                  "quads": self.info.get("counts", {}).get("quads"), "workers": self.pool.size,
-                  "workers_running": self.pool.running,
+                  "quads": self.info.get("counts", {}).get("quads"), "workers": pool.size,
+                  "workers_running": pool.running, "workers_spare": pool.spares,
+                  "workers_killed": pool.killed, "workers_died": pool.died,
                   "read_only": not settings.allow_update, "timeout_s": settings.timeout,
-                  "max_rows": settings.max_rows,
+                  "max_rows": settings.max_rows, "limits": dataclasses.asdict(pool.limits),
                   "round_trip_ms": round((time.perf_counter() - started) * 1000, 2)}
         if self.pool.last_error:
             status["worker_error"] = self.pool.last_error
@@ -404,20 +408,24 @@ def _loopback(host: str) -> bool:
 def serve(store: str | os.PathLike[str] | None = None, host: str = "127.0.0.1", port: int = 7878, *,
           allow_update: bool = False, timeout: float = 30.0, max_rows: int | None = MAX_ROWS,
           max_body: int = MAX_BODY, workers: int | None = None, access_log: bool = False,
-          body_timeout: float = BODY_TIMEOUT, ready: Callable[[str], None] | None = None) -> None:
+          body_timeout: float = BODY_TIMEOUT, limits: Limits | None = None, spare: int = 1,
+          ready: Callable[[str], None] | None = None) -> None:
     """Serve a store over HTTP until interrupted (Ctrl-C or SIGTERM).
 
     ``port=0`` picks a free port; the URL is printed to stderr (and given to ``ready``) once the
     query workers are up. Binds to 127.0.0.1 unless ``host`` says otherwise. ``workers`` query
-    processes (default: two per core, at most 8) answer; HTTP requests wait for them in threads. A
-    request body not received within ``body_timeout`` seconds is answered 408 and its connection closed.
+    processes (default: two per core, at most 8) answer, and ``spare`` more wait to take the place
+    of one that is killed or dies; HTTP requests wait for them in threads. A request body not
+    received within ``body_timeout`` seconds is answered 408 and its connection closed. ``limits``
+    (``kgraph.guard.Limits``, default ``DEFAULT``): query shapes, and the SERVICE endpoints and LOAD
+    a query may use; a query over them is answered 400.
     """
     import uvicorn
 
     from kgraph.store import open as open_store
 
     opened = open_store(store)  # a clear StoreError before anything starts
-    pool = Pool(opened.path, workers=workers, writable=allow_update)
+    pool = Pool(opened.path, workers=workers, writable=allow_update, limits=limits or Limits(), spare=spare)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY only on such sockets (else Nagle adds 40 ms per answer)
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -439,6 +447,9 @@ def serve(store: str | os.PathLike[str] | None = None, host: str = "127.0.0.1", 
     mode = "read-write (updates allowed)" if allow_update else "read-only"
     print(f"kgraph serve: {opened.path} (build {opened.info.get('id', '?')}, {mode}, {pool.size} workers, "
           f"timeout {timeout:g} s) at {url}  SPARQL: {url}sparql", file=sys.stderr, flush=True)
+    if pool.limits.allow_service or pool.limits.allow_load:
+        print(f"kgraph serve: queries may call SERVICE {', '.join(pool.limits.allow_service) or '(none)'}; "
+              f"LOAD {'allowed' if pool.limits.allow_load else 'refused'}", file=sys.stderr, flush=True)
     if not _loopback(host):
         print(f"kgraph serve: warning: listening on {host}, not only on this machine", file=sys.stderr, flush=True)
     if ready:

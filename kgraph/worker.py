@@ -11,11 +11,13 @@ typical named query.
 Input: the store path, SPARQL text, parameters as N-Triples terms (``{"code": "<https://...>"}``),
 a timeout in seconds and a result-size limit in rows. Output: ``run`` gives the W3C SPARQL 1.1
 results JSON as a dict (equal to ``kgraph.query(...).json``); ``Pool.execute`` gives the answer
-serialized in a media type chosen from an Accept list (for ``kgraph.server``). Raises
-``QueryTimeout`` (stopped at the timeout), ``ResultTooLarge`` (over ``max_rows``),
-``NotAcceptable`` (no format matches), ``QueryError`` (syntax errors with line and column, bad
-parameters, a worker that died), ``StoreError`` (a store the worker cannot open). Does not speak
-HTTP (``kgraph.server``) nor name queries (``kgraph.sparql``).
+serialized in a media type chosen from an Accept list (for ``kgraph.server``). Every text is
+checked by ``kgraph.guard`` before it reaches a worker. Raises ``QueryRefused`` (a shape over the
+limits, a SERVICE or LOAD not allowed), ``QueryTimeout`` (stopped at the timeout),
+``ResultTooLarge`` (over ``max_rows``), ``NotAcceptable`` (no format matches), ``QueryError``
+(syntax errors with line and column, bad parameters, a worker that died), ``StoreError`` (a
+store the worker cannot open). Does not speak HTTP (``kgraph.server``) nor name queries
+(``kgraph.sparql``).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ import pyoxigraph as ox
 
 from kgraph.binding import bind
 from kgraph.errors import QueryError, StoreError
+from kgraph.guard import DEFAULT, Limits, check, remote_failure
 from kgraph.results import Cells
 
 #: media types offered for SELECT / ASK answers, the first being the default
@@ -155,8 +158,8 @@ class _Worker:
             return {"ok": False, "error": "too-large", "message": str(exc)}
         except QueryError as exc:
             return {"ok": False, "error": "query", "message": str(exc)}
-        except (OSError, RuntimeError, ValueError, TypeError) as exc:
-            return {"ok": False, "error": "query", "message": f"query failed: {exc}"}
+        except (OSError, RuntimeError, ValueError, TypeError) as exc:  # evaluation (a SERVICE call, a read)
+            return {"ok": False, "error": "failed", "message": f"query failed: {exc}"}
 
     def query(self, request: dict[str, Any]) -> Answer:
         bindings = {ox.Variable(k): _parse_term(k, v) for k, v in (request.get("bindings") or {}).items()}
@@ -348,31 +351,39 @@ class Pool:
     past a timeout is killed and replaced in the background.
 
     ``workers`` processes answer at once; more requests wait for a free worker (at most their
-    timeout). With ``writable=True`` there is one worker and it opens the store for writing (for
+    timeout). ``spare`` more are started and kept idle: one takes the place of a worker that is
+    killed or dies at once, so the pool keeps answering while the replacement starts. With
+    ``writable=True`` there is one worker and no spare, and it opens the store for writing (for
     SPARQL updates): RocksDB allows a single writer and read-only openers do not see its writes.
+    Every text is checked against ``limits`` (``kgraph.guard``) before it reaches a worker.
     """
 
     def __init__(self, store: str | os.PathLike[str] | None, *, workers: int | None = None,
-                 writable: bool = False) -> None:
+                 writable: bool = False, limits: Limits = DEFAULT, spare: int = 0) -> None:
         from kgraph import namespaces as ns
 
         self.database = database_of(store)
         # held until close: a rebuild that prunes old builds keeps this one, which restarted workers reopen
         self._hold = hold_build(self.database.parent)
         self.writable = writable
+        self.limits = limits
         # two per core overlap one query's pipe and JSON work with another's evaluation (measured on 2
         # cores: 1 worker 960 requests/s, 2: 1,100, 4: 1,330); each opens the store (~115 MB resident)
         self.size = 1 if writable else max(1, workers or min(2 * (os.cpu_count() or 1), 8))
+        self.spare = 0 if writable else max(0, spare)
         self._prefixes = dict(ns.PREFIXES)
         self._idle: queue.Queue[_Process] = queue.Queue()
-        self._all: set[_Process] = set()
+        self._all: set[_Process] = set()  # the workers that answer (idle or busy)
+        self._spares: list[_Process] = []
         self._lock = threading.Lock()
         self._closed = False
+        #: workers killed at the timeout, and workers that died while answering (a crash, a kill from outside)
         self.killed = 0
+        self.died = 0
         #: why the last worker that was restarting could not start (None while all start)
         self.last_error: str | None = None
         errors: list[BaseException] = []
-        starters = [threading.Thread(target=self._start_one, args=(errors,)) for _ in range(self.size)]
+        starters = [threading.Thread(target=self._start_one, args=(errors,)) for _ in range(self.size + self.spare)]
         for t in starters:
             t.start()
         for t in starters:
@@ -396,32 +407,52 @@ class Pool:
                 time.sleep(0.5 * 2 ** attempt)
         self.last_error = None
         with self._lock:
-            if self._closed:
+            answering = len(self._all) < self.size
+            if self._closed or not (answering or len(self._spares) < self.spare):
                 proc.kill()
                 return
-            self._all.add(proc)
-        self._idle.put(proc)
+            if answering:
+                self._all.add(proc)
+            else:
+                self._spares.append(proc)
+        if answering:
+            self._idle.put(proc)
 
     @property
     def running(self) -> int:
-        """How many workers are up (fewer than ``size`` while one restarts, or if it could not)."""
+        """How many workers answer (fewer than ``size`` while one restarts with no spare, or if it could not)."""
         with self._lock:
             return len(self._all)
+
+    @property
+    def spares(self) -> int:
+        """How many spare workers are ready."""
+        with self._lock:
+            return len(self._spares)
 
     def _replace(self, proc: _Process) -> None:
         with self._lock:
             self._all.discard(proc)
+            promoted = self._spares.pop() if self._spares and not self._closed else None
+            if promoted is not None:
+                self._all.add(promoted)
         proc.kill()
+        if promoted is not None:
+            self._idle.put(promoted)
         if not self._closed:
             threading.Thread(target=self._start_one, daemon=True).start()
 
     def execute(self, text: str, bindings: dict[str, str] | None = None, *, timeout: float = 30.0,
                 max_rows: int | None = None, accept: Sequence[str] = (TABLE_JSON,),
                 default_graph: Sequence[str] = (), named_graphs: Sequence[str] = (),
-                update: bool = False) -> Answer:
-        """Run a query (or an update) in a worker; stop it at ``timeout`` seconds."""
+                update: bool = False, limits: Limits | None = None) -> Answer:
+        """Run a query (or an update) in a worker; stop it at ``timeout`` seconds.
+
+        The text is checked first against ``limits`` (default: the pool's): ``QueryRefused``.
+        """
         if self._closed:
             raise WorkerError("the query pool is closed")
+        shape = check(text, limits or self.limits, prefixes=self._prefixes)
         started = time.monotonic()
         try:
             proc = self._idle.get(timeout=timeout)
@@ -440,6 +471,7 @@ class Pool:
             raise QueryTimeout(f"stopped after {timeout:g} s: the query did not finish in time; narrow it "
                                "(bind a code, add LIMIT) or ask for a longer timeout") from None
         except (QueryError, OSError) as exc:
+            self.died += 1
             self._replace(proc)
             if isinstance(exc, QueryError):
                 raise
@@ -452,13 +484,16 @@ class Pool:
             raise ResultTooLarge(reply["message"])
         if kind == "not-acceptable":
             raise NotAcceptable(reply["message"], reply["offers"])
+        if kind == "failed" and shape.services:  # the remote's reply stays on this side
+            raise QueryError(remote_failure(reply["message"], shape))
         raise QueryError(reply["message"])
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            procs = list(self._all)
+            procs = [*self._all, *self._spares]
             self._all.clear()
+            self._spares.clear()
         for proc in procs:
             proc.kill()
         hold, self._hold = self._hold, None
@@ -494,19 +529,20 @@ def _close_pools() -> None:
 
 
 def run(store: str | os.PathLike[str] | None, text: str, bindings: dict[str, str] | None = None, *,
-        timeout: float = 30.0, max_rows: int | None = None) -> dict[str, Any]:
+        timeout: float = 30.0, max_rows: int | None = None, limits: Limits | None = None) -> dict[str, Any]:
     """Run SPARQL on a store in a worker process; the W3C JSON results as a dict.
 
     ``bindings`` maps variable names to N-Triples terms (``{"code": "<https://...>"}``). Answers
     equal ``kgraph.query(store, text).json``; CONSTRUCT / DESCRIBE come back as a subject /
-    predicate / object table. Raises ``QueryTimeout`` past ``timeout`` seconds and
-    ``ResultTooLarge`` past ``max_rows`` rows.
+    predicate / object table. Raises ``QueryRefused`` for a text over ``limits`` (default
+    ``kgraph.guard.DEFAULT``), ``QueryTimeout`` past ``timeout`` seconds and ``ResultTooLarge``
+    past ``max_rows`` rows.
 
     >>> run(DOCTEST_STORE, "ASK { ?dx kg:supports ?code }", {"code": "<https://w3id.org/kgraph/code/CPT/74360>"},
     ...     timeout=30)
     {'head': {}, 'boolean': True}
     """
-    answer = pool_for(store).execute(text, bindings, timeout=timeout, max_rows=max_rows)
+    answer = pool_for(store).execute(text, bindings, timeout=timeout, max_rows=max_rows, limits=limits)
     return json.loads(answer.body)
 
 
