@@ -334,13 +334,16 @@ def _unescape(iri: str) -> str:
 
 
 @lru_cache(maxsize=512)
-def _scan_cached(text: str, prefixes: tuple[tuple[str, str], ...]) -> Shape:
-    return scan(text, dict(prefixes))
+def _scan_cached(text: str) -> Shape:
+    return scan(text)
 
 
 def check(text: str, limits: Limits = DEFAULT, *, prefixes: Mapping[str, str] | None = None) -> Shape:
     """The shape of ``text``, or ``QueryRefused`` naming the first limit it is over, or the ``SERVICE``
     endpoint or ``LOAD`` it may not call. Repeated texts (named and internal queries) are scanned once.
+
+    A SERVICE or LOAD target written with a prefix is resolved by the text's own ``PREFIX`` lines and
+    ``prefixes`` (none by default: a target under a predeclared prefix is refused, as unknown).
 
     >>> try:
     ...     check("SELECT * WHERE " + "{" * 500 + "}" * 500)
@@ -354,7 +357,7 @@ def check(text: str, limits: Limits = DEFAULT, *, prefixes: Mapping[str, str] | 
     if len(text) > 4_000:  # read until the first limit passed (a long refused text costs little)
         shape = scan(text, prefixes, limits)
     else:  # short texts (the named queries) are read once, and their whole shape reported
-        shape = _scan_cached(text, tuple(sorted((prefixes or {}).items())))
+        shape = scan(text, prefixes) if prefixes else _scan_cached(text)
         for name in ("max_depth", "max_operators", "max_triples"):
             value = getattr(shape, name.removeprefix("max_"))
             if value > getattr(limits, name):

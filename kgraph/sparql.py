@@ -232,7 +232,7 @@ def query(store: Store, name_or_sparql: str, **params: Any) -> Table:
     """
     text, bindings = resolve(name_or_sparql, params)
     # the shape limits and SERVICE / LOAD rules of the store (a remote endpoint guards itself)
-    shape = check(text, store.limits, prefixes=ns.PREFIXES) if isinstance(store, Store) else None
+    shape = check(text, store.limits) if isinstance(store, Store) else None
     try:
         result = store.query(text, substitutions=bindings or None)
         if isinstance(result, ox.QueryTriples):

@@ -89,12 +89,12 @@ class Store:
         class GuardedStore(OxigraphStore):
             def query(self, query: Any, *args: Any, **kwargs: Any) -> Any:
                 if isinstance(query, str):
-                    check(query, owner.limits, prefixes=ns.PREFIXES)
+                    check(query, owner.limits)
                 return super().query(query, *args, **kwargs)
 
             def update(self, update: Any, *args: Any, **kwargs: Any) -> Any:
                 if isinstance(update, str):
-                    check(update, owner.limits, prefixes=ns.PREFIXES)
+                    check(update, owner.limits)
                 return super().update(update, *args, **kwargs)
 
         dataset = Dataset(store=GuardedStore(store=self.ox), default_union=True)
