@@ -203,7 +203,8 @@ SECTIONS = [
     Section(
         "query_limits", "Query shapes: kgraph's own queries under the limits",
         "Every named query (`kgraph/queries/*.rq`) and every SPARQL text kgraph runs while it builds, walks "
-        "neighbourhoods (a hub included), checks a claim and validates is checked against the default limits.",
+        "neighbourhoods (four codes at depth 2, the NCCI hub CPT:77002 at depth 1), finds a path, checks a claim "
+        "and validates is checked against the default limits.",
         "tests/test_guard.py::test_every_internal_query_passes",
         lambda f: f"{_n(f.get('named_queries', '?'))} named and {_n(f.get('internal_distinct', '?'))} distinct "
                   f"internal queries pass; widest: depth {_n(f.get('named_max_depth', '?'))}, "
@@ -213,7 +214,7 @@ SECTIONS = [
          "named_max_length": "their longest text (characters)", "internal_queries": "internal queries run",
          "internal_distinct": "distinct internal texts", "internal_max_depth": "their deepest nesting",
          "internal_max_triples": "their most triple patterns",
-         "internal_max_length": "their longest text (characters, VALUES of a hub's neighbours)"}),
+         "internal_max_length": "their longest text (characters: VALUES blocks of neighbours)"}),
     Section(
         "query_corpus", "Query shapes against a running server",
         "`kgraph serve` with the default limits (2 workers and a spare, query timeout 10 s, 1 MiB bodies) is sent "

@@ -163,6 +163,7 @@ def test_every_internal_query_passes(internal_queries, default_store, tmp_path):
     kgraph.build(ROOT / "tests" / "data" / "small.toml", store=tmp_path / "kg")
     for focus in ("CPT:74360", "ICD10CM:K21.0", "MOD:26", "NUCC:2085R0202X"):
         kgraph.neighborhood(default_store, focus, depth=2)
+    kgraph.neighborhood(default_store, "CPT:77002", depth=1)  # a hub of NCCI edits: long VALUES blocks
     kgraph.neighborhood(default_store, "CPT:74360", depth=1, as_of="2024-08-01")
     kgraph.path(default_store, "ICD10CM:K22.2", "CPT:74360")
     claim = json.loads((ROOT / "tests" / "data" / "claims" / "interface-example.json").read_text())
