@@ -164,6 +164,36 @@ def remote_options(func: Callable[..., Any]) -> Callable[..., Any]:
                                                           "store (see 'kgraph push').")(func)
 
 
+def limit_options(load: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--max-depth N`` ... and ``--allow-service URL-PREFIX`` (and ``--allow-load``): the query limits of
+    ``kgraph.guard``, given to the command as one ``limits`` argument."""
+    from kgraph.guard import DEFAULT, SHAPE_LIMITS
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            shapes = {name: kwargs.pop(name) for name in SHAPE_LIMITS}
+            kwargs["limits"] = DEFAULT.replace(**shapes, allow_service=kwargs.pop("allow_service") or None,
+                                               allow_load=kwargs.pop("allow_load", None) or None)
+            return func(*args, **kwargs)
+
+        options = [click.option(option, name, type=click.IntRange(1), default=getattr(DEFAULT, name),
+                                show_default=True, metavar="N",
+                                help=f"Refuse a query with more {what} before it is parsed (HTTP 400 when served).")
+                   for name, (what, option) in SHAPE_LIMITS.items()]
+        options.append(click.option("--allow-service", "allow_service", multiple=True, metavar="URL-PREFIX",
+                                    help="Let SERVICE call endpoints under this URL prefix (repeatable; none "
+                                         "by default: SERVICE is refused)."))
+        if load:
+            options.append(click.option("--allow-load", "allow_load", is_flag=True,
+                                        help="Let updates run LOAD <url> (refused by default)."))
+        for option in reversed(options):
+            wrapper = option(wrapper)
+        return wrapper
+
+    return decorate
+
+
 def _target(store: Path | None, endpoint: str | None, user: str | None, timeout: float | None = None) -> Any:
     """The local store, or a remote endpoint that kgraph.query / neighborhood / path accept the same way."""
     if endpoint:
@@ -191,11 +221,12 @@ def print_table(table: Table, fmt: str) -> None:
               help="Stop the query after SECONDS (it runs in a worker process that is killed then; with "
                    "--endpoint, how long to wait for the server).")
 @remote_options
+@limit_options()
 @store_option
 @format_option
 @command
 def query(sparql: str | None, name: str | None, params: tuple[str, ...], file: Any, timeout: float | None,
-          endpoint: str | None, user: str | None, store: Path | None, fmt: str | None) -> None:
+          endpoint: str | None, user: str | None, limits: Any, store: Path | None, fmt: str | None) -> None:
     """Run SPARQL 1.1 (or a named query) on the store or a remote endpoint. kgraph prefixes are predeclared."""
     given = [x for x in (sparql, name, file) if x]
     if len(given) != 1:
@@ -208,9 +239,12 @@ def query(sparql: str | None, name: str | None, params: tuple[str, ...], file: A
 
         query_text, bindings = resolve(text, _params(params))
         terms = {k.value: str(v) for k, v in bindings.items()}
-        table = Table.from_json(run(store, query_text, terms, timeout=timeout))
+        table = Table.from_json(run(store, query_text, terms, timeout=timeout, limits=limits))
     else:
-        table = kgraph.query(_target(store, endpoint, user, timeout), text, **_params(params))
+        target = _target(store, endpoint, user, timeout)
+        if not endpoint:  # a remote endpoint applies its own limits
+            target.limits = limits
+        table = kgraph.query(target, text, **_params(params))
     print_table(table, _fmt(fmt))
 
 
@@ -418,15 +452,16 @@ for _fmt_name in EXPORT_HELP:
 @click.option("--workers", type=click.IntRange(1), default=None,
               help="Query worker processes (default: two per core, at most 8).")
 @click.option("--access-log", is_flag=True, help="Log every request to stderr.")
+@limit_options(load=True)
 @store_option
 @command
 def serve(host: str, port: int, allow_update: bool, timeout: float, max_rows: int, max_body: int,
-          workers: int | None, access_log: bool, store: Path | None) -> None:
+          workers: int | None, access_log: bool, limits: Any, store: Path | None) -> None:
     """SPARQL 1.1 Protocol endpoint at /sparql and a query page at /, until Ctrl-C (read-only by default)."""
     from kgraph.server import serve as serve_store
 
     serve_store(store, host, port, allow_update=allow_update, timeout=timeout, max_rows=max_rows,
-                max_body=max_body, workers=workers, access_log=access_log)
+                max_body=max_body, workers=workers, access_log=access_log, limits=limits)
 
 
 @main.command()

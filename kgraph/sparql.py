@@ -6,7 +6,9 @@ or the name of a stored query in ``kgraph/queries/NAME.rq``, with parameters bou
 the query). Output: a ``Table`` whose
 ``json`` is the W3C SPARQL 1.1 results JSON (full IRIs) and whose ``rows`` show CURIEs.
 Raises ``QueryError`` for a syntax error (with line and column), an unknown name or a bad
-parameter. Does not open stores or print anything.
+parameter, and ``QueryRefused`` for a text over the store's limits (``kgraph.guard``: nesting,
+operators, triple patterns, length; SERVICE and LOAD) before pyoxigraph parses it. Does not open
+stores or print anything.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import pyoxigraph as ox
 
 from kgraph import namespaces as ns
 from kgraph.errors import CurieError, QueryError
+from kgraph.guard import check, remote_failure
 from kgraph.results import Cells
 from kgraph.store import Store
 
@@ -228,6 +231,8 @@ def query(store: Store, name_or_sparql: str, **params: Any) -> Table:
     ['ICD10CM:C15.9', 'ICD10CM:I85.00']
     """
     text, bindings = resolve(name_or_sparql, params)
+    # the shape limits and SERVICE / LOAD rules of the store (a remote endpoint guards itself)
+    shape = check(text, store.limits) if isinstance(store, Store) else None
     try:
         result = store.query(text, substitutions=bindings or None)
         if isinstance(result, ox.QueryTriples):
@@ -242,4 +247,6 @@ def query(store: Store, name_or_sparql: str, **params: Any) -> Table:
             raise QueryError(f"SPARQL syntax error at line {where[1]}, column {where[2]}: {where[3]}") from None
         raise QueryError(f"SPARQL syntax error: {exc}") from None
     except (OSError, RuntimeError) as exc:
+        if shape is not None and shape.services:
+            raise QueryError(remote_failure(str(exc), shape)) from None
         raise QueryError(f"query failed: {exc}") from None

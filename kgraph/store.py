@@ -23,6 +23,7 @@ import pyoxigraph as ox
 
 from kgraph import namespaces as ns
 from kgraph.errors import Origin, StoreError
+from kgraph.guard import DEFAULT, Limits, check
 from kgraph.records import Code, Edge, Fact, Gap, Meta, Problem, Record, Ref, Row, Value
 
 RDF_TYPE = ox.NamedNode(ns.RDF + "type")
@@ -49,12 +50,17 @@ def builds_dir(path: Path) -> Path:
 
 @dataclass
 class Store:
-    """An opened build: the pyoxigraph store (read-only) and its ``build.json``."""
+    """An opened build: the pyoxigraph store (read-only) and its ``build.json``.
+
+    ``limits`` (``kgraph.guard``) guard the texts of ``kgraph.query`` and of ``rdflib()``; raise
+    them for a query they refuse: ``store.limits = store.limits.replace(max_depth=500)``.
+    """
 
     path: Path
     build_dir: Path
     ox: ox.Store
     info: dict[str, Any] = field(default_factory=dict)
+    limits: Limits = DEFAULT
 
     def query(self, sparql: str, *, substitutions: dict[Any, Any] | None = None) -> Any:
         """Run SPARQL on the union of the named graphs, with every kgraph prefix declared.
@@ -72,12 +78,26 @@ class Store:
         """An ``rdflib.Dataset`` on the same Oxigraph store (oxrdflib); its default graph is the union.
 
         Plain query strings run on Oxigraph; ``initBindings`` or prepared queries fall back to
-        rdflib's slow engine (ARCHITECTURE.md), so bind parameters with ``VALUES`` instead.
+        rdflib's slow engine (ARCHITECTURE.md), so bind parameters with ``VALUES`` instead. Query
+        and update texts are checked against ``limits`` first (``QueryRefused``).
         """
         from oxrdflib import OxigraphStore
         from rdflib import Dataset
 
-        dataset = Dataset(store=OxigraphStore(store=self.ox), default_union=True)
+        owner = self
+
+        class GuardedStore(OxigraphStore):
+            def query(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+                if isinstance(query, str):
+                    check(query, owner.limits)
+                return super().query(query, *args, **kwargs)
+
+            def update(self, update: Any, *args: Any, **kwargs: Any) -> Any:
+                if isinstance(update, str):
+                    check(update, owner.limits)
+                return super().update(update, *args, **kwargs)
+
+        dataset = Dataset(store=GuardedStore(store=self.ox), default_union=True)
         for prefix, namespace in ns.PREFIXES.items():
             dataset.bind(prefix, namespace, override=True)
         return dataset

@@ -7,10 +7,11 @@ Output: an HTML page (``to_html``), a file (``write_html``) or an inline noteboo
 (``notebook`` / ``display``).
 
 pyvis builds the network data (a directed ``Network``, so parallel edges of different
-relations between two codes all stay); the page is kgraph's own template with vis-network's JS
-and CSS (the copy pyvis ships) inlined. pyvis's own templates are not used: its ``in_line`` mode
-still loads Bootstrap from a CDN and its default mode writes a ``lib/`` folder. Nothing on the
-page is fetched from a network.
+relations between two codes all stay); the page is kgraph's own template
+(``kgraph/templates/export.html``, its styles and script in ``export.css`` and ``export.js``,
+read through ``importlib.resources``) with vis-network's JS and CSS (the copy pyvis ships)
+inlined. pyvis's own templates are not used: its ``in_line`` mode still loads Bootstrap from a
+CDN and its default mode writes a ``lib/`` folder. Nothing on the page is fetched from a network.
 
 Every text from a source reaches the page as JSON data (``<`` ``>`` ``&`` escaped) or as
 HTML-escaped text, and tooltips are built in the browser with ``textContent``: a label holding
@@ -169,11 +170,11 @@ def to_html(G: nx.Graph, *, title: str | None = None, data_versions: Any = None,
         "DATA": _json_for_script(data),
         "VISCSS": _vis_asset("vis-network.css"),
         "VISJS": _vis_asset("vis-network.min.js"),
-        "CSS": _CSS,
-        "APPJS": _APP_JS,
+        "CSS": _template("export.css"),
+        "APPJS": _template("export.js"),
     }
     # one pass, so nothing inserted is scanned for placeholders again
-    return re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], _TEMPLATE)
+    return re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], _template("export.html"))
 
 
 def notebook(G: nx.Graph, *, height: str = "780px", **kwargs: Any) -> Any:
@@ -462,6 +463,12 @@ def _json_for_script(data: Any) -> str:
     return text
 
 
+@lru_cache(maxsize=4)
+def _template(name: str) -> str:
+    """A file of the page (``kgraph/templates/export.html|css|js``): the HTML holds ``@@PART@@`` placeholders."""
+    return resources.files("kgraph").joinpath("templates", name).read_text(encoding="utf-8")
+
+
 @lru_cache(maxsize=2)
 def _vis_asset(name: str) -> str:
     ref = resources.files("pyvis").joinpath(*VIS_DIR, name)
@@ -576,267 +583,3 @@ def _line_svg(colour: str, dashes: list[int] | None, width: float) -> str:
     return ('<svg class="kg-swatch" width="28" height="12" viewBox="0 0 28 12" aria-hidden="true">'
             f'<line x1="1" y1="6" x2="23" y2="6" stroke="{colour}" stroke-width="{max(width, 1.5)}"{dash}/>'
             f'<polygon points="22,2 27,6 22,10" fill="{colour}"/></svg>')
-
-
-_TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="kgraph.viz">
-<title>@@TITLE@@</title>
-<link rel="icon" href="data:,">
-<style>
-@@VISCSS@@
-</style>
-<style>
-@@CSS@@
-</style>
-</head>
-<body>
-<header id="kg-header">
-<h1 id="kg-title">@@TITLE@@</h1>
-<p class="kg-meta">@@SUMMARY@@ \u00b7 exported <time id="kg-exported" datetime="@@EXPORTED@@">@@EXPORTED@@</time></p>
-@@VERSIONS@@
-</header>
-<main>
-<aside id="kg-panel">
-<div id="kg-search-box" role="search">
-<label for="kg-search">Find a code</label>
-<div class="kg-row"><input id="kg-search" type="search" placeholder="CPT:74360 or 74360" autocomplete="off" \
-spellcheck="false"><button id="kg-search-go" type="button">Find</button></div>
-<p id="kg-search-status" role="status"></p>
-</div>
-@@LEGEND@@
-<div class="kg-row kg-controls"><button id="kg-show-all" type="button">Show all</button>
-<button id="kg-fit" type="button">Fit</button>
-<label><input type="checkbox" id="kg-physics"> physics</label></div>
-<section id="kg-details" aria-label="selected"><h2>Selected</h2><div id="kg-details-body" class="kg-dim">\
-Click a node or an edge.</div></section>
-</aside>
-<div id="kg-network" aria-label="graph picture"></div>
-</main>
-<footer id="kg-footer">
-@@FOOTER@@
-</footer>
-<script type="application/json" id="kg-data">@@DATA@@</script>
-<script>
-@@VISJS@@
-</script>
-<script>
-@@APPJS@@
-</script>
-</body>
-</html>
-"""
-
-_CSS = """
-html, body { height: 100%; margin: 0; }
-body { display: flex; flex-direction: column; font: 13px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif;
-       color: #222; background: #fff; }
-#kg-header { padding: 6px 14px; border-bottom: 1px solid #ddd; background: #f7f7f7; }
-#kg-header h1 { font-size: 17px; margin: 0 0 2px; }
-.kg-meta { margin: 0; color: #444; }
-.kg-versions { margin: 2px 0 0; max-height: 7.5em; overflow-y: auto; }
-.kg-versions ul { margin: 2px 0; padding-left: 20px; }
-.kg-dim { color: #666; }
-main { flex: 1; display: flex; min-height: 0; }
-#kg-panel { width: 290px; flex: none; overflow-y: auto; padding: 8px 12px; border-right: 1px solid #ddd; }
-#kg-panel h2 { font-size: 14px; margin: 10px 0 4px; }
-#kg-panel h3 { font-size: 12px; margin: 8px 0 2px; text-transform: uppercase; color: #555; }
-#kg-panel ul { list-style: none; margin: 0; padding: 0; }
-#kg-panel li { margin: 1px 0; }
-#kg-panel li label { cursor: pointer; }
-.kg-swatch { vertical-align: middle; }
-.kg-count { color: #777; font-size: 11px; }
-.kg-row { display: flex; gap: 6px; align-items: center; }
-.kg-controls { margin-top: 10px; }
-#kg-search { flex: 1; min-width: 0; }
-#kg-search-status { min-height: 1.2em; margin: 2px 0; color: #444; }
-#kg-network { flex: 1; min-width: 0; position: relative; }
-#kg-footer { font-size: 11px; color: #555; padding: 4px 14px; border-top: 1px solid #ddd; background: #f7f7f7; }
-#kg-footer p { margin: 1px 0; }
-div.vis-tooltip { white-space: normal; max-width: 460px; font: 12px/1.35 system-ui, sans-serif; }
-.kg-tip-head { font-weight: bold; margin-bottom: 2px; word-break: break-all; }
-.kg-tip-key { color: #666; }
-.kg-tip-note { margin-top: 3px; font-weight: 600; }
-.kg-tip-note.kg-error { color: #b71c1c; }
-.kg-tip-note.kg-warning { color: #c25e00; }
-.kg-tip-note.kg-info { color: #444; }
-#kg-details-body { word-wrap: break-word; }
-"""
-
-_APP_JS = r"""
-(function () {
-  "use strict";
-  var timings = {start: performance.now()};
-  var data = JSON.parse(document.getElementById("kg-data").textContent);
-
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) { e.className = cls; }
-    if (text !== undefined && text !== null) { e.textContent = String(text); }
-    return e;
-  }
-  // tooltips are DOM elements filled with textContent: vis-network would render a string as HTML
-  function tipElement(t) {
-    var box = el("div", "kg-tip");
-    box.appendChild(el("div", "kg-tip-head", t.head));
-    (t.lines || []).forEach(function (kv) {
-      var row = el("div", "kg-tip-row");
-      row.appendChild(el("span", "kg-tip-key", kv[0] + ": "));
-      row.appendChild(el("span", "kg-tip-val", kv[1]));
-      box.appendChild(row);
-    });
-    (t.notes || []).forEach(function (n) { box.appendChild(el("div", "kg-tip-note kg-" + n[0], n[1])); });
-    return box;
-  }
-  var tips = {nodes: {}, edges: {}};
-  var kindOf = {};
-  data.nodes.forEach(function (n) {
-    tips.nodes[n.id] = n.tip; n.title = tipElement(n.tip); delete n.tip; kindOf[n.id] = n.kind;
-  });
-  data.edges.forEach(function (e) { tips.edges[e.id] = e.tip; e.title = tipElement(e.tip); delete e.tip; });
-
-  var hiddenKinds = {}, hiddenRelations = {};
-  var nodes = new vis.DataSet(data.nodes);
-  var edges = new vis.DataSet(data.edges);
-  var nodesView = new vis.DataView(nodes, {filter: function (n) { return !hiddenKinds[n.kind]; }});
-  var edgesView = new vis.DataView(edges, {filter: function (e) {
-    return !hiddenRelations[e.relation] && !hiddenKinds[kindOf[e.from]] && !hiddenKinds[kindOf[e.to]];
-  }});
-  var container = document.getElementById("kg-network");
-  // listeners first, data second: a small graph may finish stabilising while its data is set
-  var network = new vis.Network(container, {}, data.options);
-  var api = {network: network, nodes: nodes, edges: edges, nodesView: nodesView, edgesView: edgesView,
-             timings: timings, ready: false};
-  window.kgraph = api;
-  window.kgraphNetwork = network;
-
-  var physicsBox = document.getElementById("kg-physics");
-  physicsBox.checked = !!data.physics;
-  function markReady() {
-    if (api.ready) { return; }
-    network.once("afterDrawing", function () {
-      timings.drawn = performance.now(); api.ready = true;
-    });
-    network.redraw();
-  }
-  var physics = data.physics && data.nodes.length > 0;
-  if (physics) {
-    network.once("stabilizationIterationsDone", function () {
-      timings.stabilized = performance.now();
-      // a still picture for the meeting: physics off once stable (the checkbox turns it back on)
-      network.setOptions({physics: {enabled: false}});
-      physicsBox.checked = false;
-      savePositions();
-      markReady();
-    });
-  }
-  network.setData({nodes: nodesView, edges: edgesView});
-  if (!physics) {
-    network.setOptions({physics: {enabled: false}});
-    physicsBox.checked = false;
-    timings.stabilized = performance.now();
-    markReady();
-  }
-  physicsBox.addEventListener("change", function () {
-    network.setOptions({physics: {enabled: physicsBox.checked}});
-  });
-
-  function savePositions() {
-    // keep where nodes are when others are hidden and shown again (storePositions fails on a filtered view)
-    var pos = network.getPositions(), upd = [];
-    Object.keys(pos).forEach(function (id) {
-      upd.push({id: id, x: Math.round(pos[id].x), y: Math.round(pos[id].y)});
-    });
-    nodes.update(upd);
-  }
-  function refresh() {
-    savePositions();
-    nodesView.refresh();
-    edgesView.refresh();
-  }
-  api.visibleNodeIds = function () { return nodesView.getIds(); };
-  api.visibleEdgeIds = function () { return edgesView.getIds(); };
-
-  Array.prototype.forEach.call(document.querySelectorAll("input.kg-kind-filter"), function (box) {
-    box.addEventListener("change", function () { hiddenKinds[box.dataset.kind] = !box.checked; refresh(); });
-  });
-  Array.prototype.forEach.call(document.querySelectorAll("input.kg-relation-filter"), function (box) {
-    box.addEventListener("change", function () {
-      hiddenRelations[box.dataset.relation] = !box.checked; refresh();
-    });
-  });
-  document.getElementById("kg-show-all").addEventListener("click", function () {
-    hiddenKinds = {}; hiddenRelations = {};
-    Array.prototype.forEach.call(document.querySelectorAll("input.kg-kind-filter, input.kg-relation-filter"),
-      function (box) { box.checked = true; });
-    refresh();
-  });
-  document.getElementById("kg-fit").addEventListener("click", function () { network.fit(); });
-
-  // search: an exact CURIE or a bare code (74360, K22.2 or K222), case and spaces ignored
-  var index = {};
-  function norm(s) { return String(s).toUpperCase().replace(/\s+/g, ""); }
-  function add(key, id) { (index[key] = index[key] || []).indexOf(id) < 0 && index[key].push(id); }
-  data.nodes.forEach(function (n) {
-    var id = String(n.id), local = id.slice(id.indexOf(":") + 1);
-    [norm(id), norm(local)].forEach(function (k) { add(k, id); add(k.replace(/\./g, ""), id); });
-  });
-  var status = document.getElementById("kg-search-status");
-  var input = document.getElementById("kg-search");
-  function find(query) {
-    var key = norm(query);
-    if (!key) { status.textContent = ""; return []; }
-    var ids = index[key] || index[key.replace(/\./g, "")] || [];
-    if (!ids.length) {
-      status.textContent = "No code \u201c" + query + "\u201d in this picture.";
-      network.unselectAll(); showDetails(null);
-      return [];
-    }
-    var reshown = [];
-    ids.forEach(function (id) {
-      var kind = kindOf[id];
-      if (hiddenKinds[kind]) {
-        hiddenKinds[kind] = false; reshown.push(kind);
-        Array.prototype.forEach.call(document.querySelectorAll("input.kg-kind-filter"), function (box) {
-          if (box.dataset.kind === kind) { box.checked = true; }
-        });
-      }
-    });
-    if (reshown.length) { refresh(); }
-    network.selectNodes(ids);
-    if (ids.length === 1) {
-      network.focus(ids[0], {scale: Math.max(network.getScale(), 1.3),
-                             animation: {duration: 400, easingFunction: "easeInOutQuad"}});
-      showDetails({nodes: ids, edges: []});
-    } else {
-      network.fit({nodes: ids, animation: {duration: 400, easingFunction: "easeInOutQuad"}});
-    }
-    status.textContent = "Found " + ids.join(", ") +
-      (reshown.length ? " (showing " + reshown.join(", ") + " again)" : "");
-    return ids;
-  }
-  api.find = find;
-  document.getElementById("kg-search-go").addEventListener("click", function () { find(input.value); });
-  input.addEventListener("keydown", function (ev) {
-    if (ev.key === "Enter") { ev.preventDefault(); find(input.value); }
-  });
-
-  var details = document.getElementById("kg-details-body");
-  function showDetails(sel) {
-    while (details.firstChild) { details.removeChild(details.firstChild); }
-    var items = [];
-    if (sel) {
-      (sel.nodes || []).forEach(function (id) { if (tips.nodes[id]) { items.push(tips.nodes[id]); } });
-      if (!items.length) {
-        (sel.edges || []).forEach(function (id) { if (tips.edges[id]) { items.push(tips.edges[id]); } });
-      }
-    }
-    if (!items.length) { details.appendChild(el("span", "kg-dim", "Click a node or an edge.")); return; }
-    items.forEach(function (t) { details.appendChild(tipElement(t)); });
-  }
-  network.on("click", function (params) { showDetails(params); });
-})();
-"""

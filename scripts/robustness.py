@@ -33,9 +33,9 @@ COMMAND = ".venv/bin/python scripts/robustness.py"
 #: the test files run, and the -k expression that selects them (whole files, plus the injection
 #: tests of test_queries.py and test_viz.py by name)
 FILES = ["tests/test_fuzz_readers.py", "tests/test_robust_build.py", "tests/test_server_load.py",
-         "tests/test_queries.py", "tests/test_viz.py"]
-SELECTION = ("test_fuzz_readers or test_robust_build or test_server_load or bound_as_terms or script "
-             "or escaped")
+         "tests/test_guard.py", "tests/test_server_guard.py", "tests/test_queries.py", "tests/test_viz.py"]
+SELECTION = ("test_fuzz_readers or test_robust_build or test_server_load or test_guard or test_server_guard "
+             "or bound_as_terms or script or escaped")
 NOT_MEASURED = "not measured"
 
 Figures = dict[str, Any]
@@ -181,6 +181,70 @@ SECTIONS = [
          "too_large_sent": "queries over the row limit", "too_large_refused": "refused (422, message)",
          "normal_answered": "normal requests answered meanwhile", "normal_errors": "errors among them",
          "normal_max_ms": "slowest of them (ms)", "seconds": "seconds in all"}),
+    Section(
+        "query_thresholds", "Query shapes: where pyoxigraph crashes or stalls",
+        "Each shape of `tests/query_shapes.py` is given to pyoxigraph in a subprocess (an empty store, the "
+        "machine's 8 MB main-thread stack) at growing sizes: the crash size (SIGSEGV, a stack overflow in the "
+        "recursive parser) is found by bisection to 5%, and the seconds to parse and plan are measured at and "
+        "around the default limits. The defaults of `kgraph.guard.Limits` (`kgraph serve --max-depth ...`) are "
+        "set from these with a margin: depth and operators several times below the crash, triple patterns where "
+        "planning stays under about half a second. `crash_sizes` are shape sizes (groups nested, chain "
+        "members); `crash_depth` and `crash_operators` the same as the guard counts them.",
+        "tests/test_guard.py::test_default_limits_keep_a_margin_below_the_measured_thresholds",
+        lambda f: f"nesting crashes at depth {_n(f.get('crash_depth', '?'))} (limit "
+                  f"{_n(f.get('default_limits', {}).get('max_depth', '?'))}, x{_n(f.get('depth_margin', '?'))}), "
+                  f"operator chains at {_n(f.get('crash_operators', '?'))} (limit "
+                  f"{_n(f.get('default_limits', {}).get('max_operators', '?'))}, "
+                  f"x{_n(f.get('operator_margin', '?'))})",
+        {"crash_depth": "nesting depth that crashes", "crash_operators": "operators in a chain that crash",
+         "depth_margin": "margin of max_depth (crash / limit)", "operator_margin": "margin of max_operators",
+         "default_limits": "default limits", "crash_sizes": "crash sizes by shape (bisection to 5%)",
+         "planning_seconds": "seconds to parse and plan (a timeout shows as 60)"}),
+    Section(
+        "query_limits", "Query shapes: kgraph's own queries under the limits",
+        "Every named query (`kgraph/queries/*.rq`) and every SPARQL text kgraph runs while it builds, walks "
+        "neighbourhoods (four codes at depth 2, the NCCI hub CPT:77002 at depth 1), finds a path, checks a claim "
+        "and validates is checked against the default limits.",
+        "tests/test_guard.py::test_every_internal_query_passes",
+        lambda f: f"{_n(f.get('named_queries', '?'))} named and {_n(f.get('internal_distinct', '?'))} distinct "
+                  f"internal queries pass; widest: depth {_n(f.get('named_max_depth', '?'))}, "
+                  f"{_n(f.get('named_max_triples', '?'))} triple patterns",
+        {"named_queries": "named queries", "named_max_depth": "their deepest nesting",
+         "named_max_operators": "their most operators", "named_max_triples": "their most triple patterns",
+         "named_max_length": "their longest text (characters)", "internal_queries": "internal queries run",
+         "internal_distinct": "distinct internal texts", "internal_max_depth": "their deepest nesting",
+         "internal_max_triples": "their most triple patterns",
+         "internal_max_length": "their longest text (characters: VALUES blocks of neighbours)"}),
+    Section(
+        "query_corpus", "Query shapes against a running server",
+        "`kgraph serve` with the default limits (2 workers and a spare, query timeout 10 s, 1 MiB bodies) is sent "
+        "a fixed-seed corpus of 1,000 shapes, one after the other: the shapes the issue reports (5,000 and 2,200 "
+        "nested groups, 20,000 triple patterns, a `||` chain of 10,000, `UNION` x 8,000, 200 and 1,000 joined "
+        "patterns), decoys hiding braces in strings, IRIs and comments, and fuzzed variants (random nesting of "
+        "`{ ( [`, flat `||` / `&&` / `+` / `!` / `UNION` chains, deep property paths, huge `VALUES` and `IN` "
+        "lists, many joined and optional patterns). Every answer must be 200 or 4xx, and no worker may die or "
+        "be killed.",
+        "tests/test_server_guard.py::test_1000_shapes_are_answered_200_or_4xx_without_a_worker_dying",
+        lambda f: f"{_n(f.get('shapes', '?'))} shapes: {_n(f.get('answered_200', '?'))} answered 200, "
+                  f"{_n(f.get('answered_4xx', '?'))} 4xx, {_n(f.get('other_statuses', '?'))} other; workers died "
+                  f"{_n(f.get('workers_died', '?'))}, killed {_n(f.get('workers_killed', '?'))}",
+        {"shapes": "shapes sent", "seed": "seed", "answered_200": "answered 200", "answered_4xx": "answered 4xx",
+         "other_statuses": "any other status", "refused_by": "4xx by limit (or syntax error)",
+         "workers_died": "workers that died", "workers_killed": "workers killed at the timeout",
+         "timeout_s": "query timeout (s)", "median_ms": "median answer (ms)", "slowest_s": "slowest answer (s)",
+         "seconds": "seconds in all"}),
+    Section(
+        "query_corpus_mixed", "Query shapes among normal clients",
+        "Two clients send a hundred shapes (the reported ones first) while four clients run the normal mix of "
+        "the load test; every normal answer is compared byte for byte with a lone client's.",
+        "tests/test_server_guard.py::test_a_hundred_shapes_among_normal_clients",
+        lambda f: f"{_n(f.get('shapes', '?'))} shapes ({_n(f.get('shapes_200_or_4xx', '?'))} answered 200 or 4xx) "
+                  f"among {_n(f.get('normal_answered', '?'))} normal requests, {_n(f.get('normal_errors', '?'))} "
+                  "errors",
+        {"shapes": "shapes sent", "shapes_200_or_4xx": "answered 200 or 4xx",
+         "normal_answered": "normal requests answered meanwhile", "normal_errors": "errors among them",
+         "normal_max_ms": "slowest of them (ms)", "workers_died": "workers that died",
+         "workers_killed": "workers killed at the timeout", "seconds": "seconds in all"}),
 ]
 
 

@@ -44,6 +44,13 @@ FIGURES = {
                            "others_max_ms": 10.5, "stalled_headers_dropped": False},
     "server_explosive": {"explosive_queries": 4, "stopped_by_timeout": 4, "too_large_refused": 19,
                          "too_large_sent": 19, "normal_answered": 2326, "normal_errors": 0},
+    "query_thresholds": {"crash_depth": 2150, "crash_operators": 9000, "depth_margin": 16.8, "operator_margin": 9.0,
+                         "default_limits": {"max_depth": 128, "max_operators": 1000},
+                         "crash_sizes": {"groups": 2150}, "planning_seconds": {"star_join x64": 0.4}},
+    "query_limits": {"named_queries": 20, "named_max_depth": 8, "named_max_triples": 27, "internal_distinct": 90},
+    "query_corpus": {"shapes": 1000, "answered_200": 500, "answered_4xx": 500, "other_statuses": 0,
+                     "refused_by": {"max_depth": 180}, "workers_died": 0, "workers_killed": 0},
+    "query_corpus_mixed": {"shapes": 100, "shapes_200_or_4xx": 100, "normal_answered": 900, "normal_errors": 0},
 }
 OUTCOME = {"tests": 3, "passed": 2, "failures": 1, "errors": 0, "skipped": 0, "seconds": 12.5,
            "cases": [{"test": "tests/test_server_load.py::test_a", "outcome": "passed", "seconds": 1.0},
