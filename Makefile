@@ -3,16 +3,17 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STORE  ?= .kgraph
-# The official code sets (tests, bench/, data/full.toml): ../shared/data next to the project, else
-# /work/shared/data for a clone made elsewhere (CI, mktemp -d); set it yourself to point anywhere.
-KGRAPH_SHARED_DATA ?= $(firstword $(wildcard $(abspath ../shared/data) /work/shared/data))
+# The official code sets (tests, bench/, data/full.toml): ../shared/data next to the project (as CI
+# lays a clone out), else wherever you point KGRAPH_SHARED_DATA yourself.
+KGRAPH_SHARED_DATA ?= $(wildcard $(abspath ../shared/data))
 export KGRAPH_SHARED_DATA
 
-.PHONY: run test lint format bench clean help chromium notebook virtuoso serve
+.PHONY: run test check lint format bench clean help chromium notebook virtuoso serve
 
 help:
 	@echo "make run    - create .venv, install kgraph, build the default graph, print a sample query"
 	@echo "make test   - install with dev extras and run every test (slow full-scale ones too)"
+	@echo "make check  - the fast tier of the tests (no full build, browser, server or Virtuoso)"
 	@echo "make lint   - ruff and mypy"
 
 $(BIN)/python:
@@ -46,6 +47,11 @@ virtuoso:
 
 test: $(VENV)/.installed-dev chromium virtuoso
 	$(BIN)/python -m pytest
+
+# the fast tier: every test that needs no full build, browser, server or Virtuoso (a quick loop while
+# you work; `make test` runs every tier)
+check: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q -m "not slow and not browser and not server and not virtuoso"
 
 serve: $(VENV)/.installed
 	$(BIN)/kgraph serve --store $(STORE)

@@ -34,9 +34,35 @@ def briefing_store(tmp_path_factory: pytest.TempPathFactory):
     return _build(tmp_path_factory, "briefing", ROOT / "tests" / "data" / "small.toml")
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _doctest_store(doctest_namespace: dict, default_store) -> None:
-    doctest_namespace["DOCTEST_STORE"] = default_store.path
+@pytest.fixture(autouse=True)
+def _doctest_store(request: pytest.FixtureRequest, doctest_namespace: dict) -> None:
+    """Doctests name the default build DOCTEST_STORE; only they build it for that (lazily)."""
+    from _pytest.doctest import DoctestItem
+
+    if isinstance(request.node, DoctestItem) and "DOCTEST_STORE" not in doctest_namespace:
+        doctest_namespace["DOCTEST_STORE"] = request.getfixturevalue("default_store").path
+
+
+#: Test tiers, marked by what a test needs: `make check` runs none of them (the fast loop), `make test`
+#: and CI run them all. A test is in a tier when it uses one of the tier's fixtures or lives in one of
+#: its modules; `@pytest.mark.slow` by hand still works.
+TIERS = {
+    "slow": ({"full_store"}, {"test_full_build", "test_robust_build", "test_fuzz_readers", "test_notebooks",
+                              "test_robustness_doc"}),
+    "browser": ({"browser"}, set()),
+    "server": ({"oxigraph_server", "pushed_oxigraph"}, {"test_server", "test_server_guard", "test_server_load",
+                                                        "test_worker"}),
+    "virtuoso": ({"virtuoso"}, set()),
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        module = item.module.__name__.rpartition(".")[2] if getattr(item, "module", None) else ""
+        for tier, (needs, modules) in TIERS.items():
+            if fixtures & needs or module in modules:
+                item.add_marker(tier)
 
 
 def full_build_key(manifest: Path) -> str:

@@ -35,6 +35,7 @@ import urllib.request
 from pathlib import Path
 
 import kgraph
+from kgraph import tools
 from kgraph.remote import bind, with_prefixes
 from kgraph.sparql import resolve
 
@@ -169,7 +170,7 @@ def bench_push(store: Path, chunk: int) -> None:
         finally:
             stop(proc)
     script = ROOT / "scripts" / "virtuoso.sh"
-    if not Path("/usr/bin/virtuoso-t").exists():
+    if tools.virtuoso() is None:
         print("push to Virtuoso: skipped (run: bash scripts/virtuoso.sh install)")
         return
     with tempfile.TemporaryDirectory() as tmp:

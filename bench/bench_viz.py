@@ -1,5 +1,5 @@
 """HTML export benchmark: export time and file size at 100, 1,000 and 5,000 nodes, and how long
-headless Chromium (Debian's /usr/bin/chromium, driven by Playwright) takes to show them.
+headless Chromium (Debian's chromium, driven by Playwright) takes to show them.
 
 Run: python bench/bench_viz.py [--sizes 100,1000,5000] [--runs 3] [--no-browser]
 
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import networkx as nx
 
-from kgraph import viz
+from kgraph import tools, viz
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = tools.chromium()  # $KGRAPH_CHROMIUM or chromium on PATH
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 KINDS = {"CPT": ("CPT:{:05d}", "kg:conflictsWith", True), "ICD-10-CM": ("ICD10CM:A{:05d}", "kg:supports", False),

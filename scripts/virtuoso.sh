@@ -17,7 +17,9 @@
 set -euo pipefail
 
 PACKAGE=virtuoso-opensource
-BIN=/usr/bin/virtuoso-t
+# the server found on PATH (or $KGRAPH_VIRTUOSO); looked up again after an install
+find_bin() { echo "${KGRAPH_VIRTUOSO:-$(command -v virtuoso-t || echo virtuoso-t)}"; }
+BIN=$(find_bin)
 INI=/etc/virtuoso-opensource-7/virtuoso.ini
 
 say() { echo "virtuoso.sh: $*" >&2; }
@@ -49,7 +51,8 @@ install() {
         -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold $PACKAGE >&2
     restore
     trap - EXIT
-    [ -x "$BIN" ] || { say "apt-get finished but $BIN is missing"; exit 1; }
+    BIN=$(find_bin)
+    [ -x "$BIN" ] || { say "apt-get finished but virtuoso-t is not on PATH"; exit 1; }
     say "installed $($BIN +version 2>&1 | grep -m1 -i "^version" || echo "$PACKAGE")"
 }
 

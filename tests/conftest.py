@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from kgraph import tools
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 TESTDATA = Path(__file__).resolve().parent / "data"
@@ -14,8 +16,9 @@ SECOND = TESTDATA / "briefings" / "cpt-43249.txt"
 BAD = TESTDATA / "bad"
 #: payers and the seed briefing only: fast builds for tests of the build mechanics
 SMALL = TESTDATA / "small.toml"
-#: Debian's chromium (scripts/install-chromium.sh), driven by Playwright; never a downloaded browser
-CHROMIUM = Path("/usr/bin/chromium")
+#: Debian's chromium (scripts/install-chromium.sh; $KGRAPH_CHROMIUM or chromium on PATH), driven by
+#: Playwright; never a downloaded browser
+CHROMIUM = tools.chromium()
 # without the background-networking flags Chromium keeps calling out of this closed network
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -42,10 +45,11 @@ def browser():
     except ImportError:
         pytest.fail("Playwright for Python is not installed: pip install playwright (it drives Debian's chromium; "
                     "never run `playwright install`)")
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `bash scripts/install-chromium.sh` as root (Debian's chromium)")
+    if CHROMIUM is None:
+        pytest.fail("chromium is not on PATH (nor named by $KGRAPH_CHROMIUM): run `bash scripts/install-chromium.sh` "
+                    "as root (Debian's chromium)")
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
 

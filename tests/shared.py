@@ -1,5 +1,5 @@
 """Where the official code-set files are (../shared/data next to the project, or
-$KGRAPH_SHARED_DATA, which the Makefile sets for a clone that has no ../shared beside it)."""
+$KGRAPH_SHARED_DATA, which you set for a clone that has no ../shared beside it)."""
 
 from __future__ import annotations
 
@@ -16,5 +16,5 @@ def require(path: Path = SHARED_DATA) -> Path:
     """The path, or a failed test saying where the files were looked for (never a silent skip)."""
     if not path.exists():
         pytest.fail(f"{path} is missing: the tests on real code sets need ../shared/data next to the project "
-                    "or KGRAPH_SHARED_DATA pointing at it (`make test` sets it when /work/shared/data exists)")
+                    "or KGRAPH_SHARED_DATA pointing at it (`make test` passes ../shared/data on as an absolute path)")
     return path

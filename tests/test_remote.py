@@ -22,7 +22,7 @@ import pytest
 import requests
 
 import kgraph
-from kgraph import remote
+from kgraph import remote, tools
 from kgraph.errors import QueryError
 from kgraph.remote import RemoteError, bind
 from kgraph.sparql import named_queries, resolve
@@ -72,8 +72,9 @@ def oxigraph_server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def virtuoso(tmp_path_factory):
     """A Virtuoso instance in a temp dir (scripts/virtuoso.sh start / stop): its /sparql endpoint."""
-    if not Path("/usr/bin/virtuoso-t").exists():
-        pytest.fail("Virtuoso is not installed: run `bash scripts/virtuoso.sh install` as root (make test does)")
+    if tools.virtuoso() is None:
+        pytest.fail("Virtuoso's virtuoso-t is not on PATH (nor named by $KGRAPH_VIRTUOSO): "
+                    "run `bash scripts/virtuoso.sh install` as root (make test does)")
     where = tmp_path_factory.mktemp("virtuoso")
     script = ROOT / "scripts" / "virtuoso.sh"
     started = subprocess.run(["bash", str(script), "start", str(where)], capture_output=True, text=True, timeout=120,

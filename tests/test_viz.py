@@ -1,7 +1,7 @@
 """HTML exports: the page as text, then the page in a real browser (Debian's chromium, driven by Playwright).
 
 The browser tests block and record every request that is not file:, and fail (never skip) when
-Playwright or /usr/bin/chromium is missing: run `bash scripts/install-chromium.sh` as root.
+Playwright or chromium (on PATH or $KGRAPH_CHROMIUM) is missing: run `bash scripts/install-chromium.sh` as root.
 Screenshots go to tests/artifacts/.
 """
 
