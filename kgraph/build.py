@@ -35,6 +35,7 @@ import pyoxigraph as ox
 from kgraph import namespaces as ns
 from kgraph.errors import BuildError, Origin, StoreError
 from kgraph.indexes import write_indexes
+from kgraph.ranges import Expander
 from kgraph.records import Problem, Record
 from kgraph.sources import READERS, payers
 from kgraph.store import QuadWriter, Store, builds_dir, load_lines, store_path
@@ -109,7 +110,7 @@ def read_manifest(manifest: str | os.PathLike[str]) -> list[SourceSpec]:
     for number, entry in enumerate(entries, 1):
         where = f"{shown}: source #{number}"
         kind, rel = entry.get("kind"), entry.get("path")
-        if kind not in READERS:
+        if kind not in READERS and kind != "briefings":
             errors.append(f"{where}: unknown kind {kind!r}; known kinds: {', '.join(sorted(READERS))}")
             continue
         if not isinstance(rel, str) or not rel:
@@ -121,11 +122,34 @@ def read_manifest(manifest: str | os.PathLike[str]) -> list[SourceSpec]:
             errors.append(str(exc))
             continue
         where_path = Path(rel) if rel.startswith(("pkg:", "builtin:")) else path.parent / rel
+        if kind == "briefings":  # a folder: every briefing in it
+            try:
+                specs += briefing_specs(where_path, str(entry.get("licence", "")), Origin(shown))
+            except BuildError as exc:
+                errors.append(f"{where}: {exc}")
+            continue
         specs.append(SourceSpec(kind, where_path, str(entry.get("licence", "")),
                                 str(entry.get("release", "")), Origin(shown)))
     if errors:
         raise BuildError("\n".join(errors))
     return specs
+
+
+def briefing_specs(folder: Path, licence: str = "user-supplied briefing",
+                   origin: Origin | None = None) -> list[SourceSpec]:
+    """One briefing source per file of a folder whose name ends in a briefing extension (.txt, .md,
+    .markdown, .html, .htm), in name order; hidden files and sub-folders are not read. Raises
+    ``BuildError`` when the folder is missing or holds no briefing."""
+    from kgraph.sources.briefing import EXTENSIONS
+
+    if not folder.is_dir():
+        raise BuildError(f"{shown_path(folder)}: briefing folder not found")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
+                   and p.suffix.lower() in EXTENSIONS)
+    if not files:
+        raise BuildError(f"{shown_path(folder)}: no briefing in this folder (files ending in "
+                         f"{', '.join(EXTENSIONS)})")
+    return [SourceSpec("briefing", f, licence, origin=origin or Origin("<command line>")) for f in files]
 
 
 #: kinds read completely before anything is written (small; all their problems reported at once)
@@ -144,6 +168,8 @@ class SourceResult:
     reused: bool = False
     #: problems of a reused source, as reported when it was read
     reused_texts: list[str] = field(default_factory=list)
+    #: a briefing's reading report (tables, rows read and skipped, normalisations)
+    reading: dict[str, Any] = field(default_factory=dict)
 
     def problem_texts(self) -> list[str]:
         return self.reused_texts if self.reused else [str(p) for p in self.problems]
@@ -187,7 +213,8 @@ def _fingerprint() -> str:
     """A hash of the code that turns sources into quads: reuse a graph only if it is unchanged."""
     digest = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for module in sorted([*here.glob("sources/*.py"), here / "store.py", here / "namespaces.py"]):
+    for module in sorted([*here.glob("sources/**/*.py"), here / "store.py", here / "namespaces.py",
+                          here / "ranges.py"]):
         digest.update(module.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -256,6 +283,7 @@ def build(
     *,
     store: str | os.PathLike[str] | None = None,
     briefings: list[str] | tuple[str, ...] = (),
+    briefing_dirs: list[str] | tuple[str, ...] = (),
     keep_going: bool = False,
     strict: bool = False,
     reuse: bool = True,
@@ -277,6 +305,8 @@ def build(
     path = store_path(store)
     specs = read_manifest(manifest or DEFAULT_MANIFEST)
     specs += [SourceSpec("briefing", Path(b), "user-supplied briefing") for b in briefings]
+    for folder in briefing_dirs:
+        specs += briefing_specs(Path(folder))
     with _lock(path):
         if path.exists() and not path.is_symlink():
             raise StoreError(f"{path}: exists and is not a kgraph store symlink; remove it or choose --store")
@@ -288,13 +318,24 @@ def build(
         early: dict[str, list[Record]] = {}
         for result in results:
             if result.spec.kind in SMALL_KINDS:
-                records = list(_records(result.spec, registry))
+                records = _read_small(result, registry)
                 result.problems = [r for r in records if isinstance(r, Problem)]
                 early[result.id] = [r for r in records if not isinstance(r, Problem)]
         _check(path, results, keep_going, strict)
         built = _write(path, results, early, registry, keep_going, strict, reuse, say, started)
     say(f"built {built.build_dir.name} in {time.perf_counter() - started:.1f} s")
     return built
+
+
+def _read_small(result: SourceResult, registry: payers.PayerRegistry) -> list[Record]:
+    """The records of a payer registry or a briefing; a briefing's reading report goes on the result."""
+    if result.spec.kind != "briefing":
+        return list(_records(result.spec, registry))
+    from kgraph.sources.briefing import reading
+
+    read = reading(result.spec.path, payers=registry, display=result.spec.display)
+    result.reading = {"format": read.format, **read.summary(), "line": read.line()} if read.format else {}
+    return read.records
 
 
 def _check(path: Path, results: list[SourceResult], keep_going: bool, strict: bool) -> None:
@@ -351,7 +392,10 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
         if ontology.exists():
             database.bulk_load(path=str(ontology), format=ox.RdfFormat.TURTLE, to_graph=ns.term("GRAPH:ontology"))
         sources = []
-        for result in results:
+        expander = None
+        # code sets first: briefing ranges (K20-K22) expand against them; the list keeps the manifest's order
+        order = {r.id: i for i, r in enumerate(results)}
+        for result in sorted(results, key=lambda r: (r.spec.kind in SMALL_KINDS, order[r.id])):
             spec = result.spec
             meta = {"file": spec.display, "sha256": result.sha256, "kind": spec.kind, "licence": spec.licence,
                     "release": spec.release, "built_at": built_at}
@@ -378,11 +422,16 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
                     database.clear_graph(writer.graph)
                     _check(path, results, keep_going, strict)
                     continue
+                if writer.ranges:
+                    expander = expander or Expander(database)
+                    load_lines(database, _range_lines(writer, expander, result))
                 load_lines(database, writer.source_lines(meta))
                 say(f"read {spec.display}: {result.records:,} records, {len(result.problems)} problems")
             sources.append({**meta, "id": result.id, "records": result.records, "problems": len(result.problem_texts()),
                             "fingerprint": fingerprint, "reused": result.reused,
-                            "problem_texts": result.problem_texts()})
+                            "problem_texts": result.problem_texts(), **({"reading": result.reading}
+                                                                         if result.reading else {})})
+        sources.sort(key=lambda entry: order[str(entry["id"])])
         _check(path, results, keep_going=True, strict=strict)
         # Compact before counting degrees: the degree and count queries run about 10x faster on
         # the compacted store than on the freshly bulk-loaded files (measured on the full build).
@@ -415,6 +464,16 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
         raise
     _prune(path)
     return open_store(path)
+
+
+def _range_lines(writer: QuadWriter, expander: Expander, result: SourceResult) -> Iterator[str]:
+    """A briefing's ranges expanded against the code sets already written; a problem for each that is empty."""
+    for rng in writer.ranges:
+        found = expander.expand(rng)
+        if found.problem:
+            result.problems.append(Problem(rng.origin, found.problem, severity=found.severity,  # type: ignore[arg-type]
+                                           action="kept"))
+        yield from writer.range_lines(rng, found.members, found.against)
 
 
 def _prune(path: Path) -> None:

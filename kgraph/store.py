@@ -23,7 +23,7 @@ import pyoxigraph as ox
 
 from kgraph import namespaces as ns
 from kgraph.errors import Origin, StoreError
-from kgraph.records import Code, Edge, Fact, Gap, Meta, Problem, Record, Ref, Row, Value
+from kgraph.records import Code, CodeRange, Edge, Fact, Gap, Meta, Problem, Record, Ref, Row, Value
 
 RDF_TYPE = ox.NamedNode(ns.RDF + "type")
 RDFS_LABEL = ox.NamedNode(ns.RDFS + "label")
@@ -146,6 +146,8 @@ class QuadWriter:
         self.graph = ns.term(f"GRAPH:{source_id}")
         self.source = ns.term(f"SOURCE:{source_id}")
         self.metas: list[Meta] = []
+        #: briefing ranges and wildcards, written by ``range_lines`` once the build has expanded them
+        self.ranges: list[CodeRange] = []
         self._g = f" <{self.graph.value}> .\n"
         self._src = f"<{self.source.value}>"
         self._serial: dict[tuple[str, int], int] = {}
@@ -213,6 +215,8 @@ class QuadWriter:
                 yield from self._gap(record)
             elif isinstance(record, Meta):
                 self.metas.append(record)
+            elif isinstance(record, CodeRange):
+                self.ranges.append(record)
             elif isinstance(record, Problem):
                 continue
             else:  # pragma: no cover - a reader bug
@@ -255,6 +259,37 @@ class QuadWriter:
         for name, value in edge.qualifiers:
             yield f"{node} {self.node(name)} {nq_literal(value)}{g}"
         yield from self._evidence(node, edge.origin.line)
+
+    def range_lines(self, rng: CodeRange, members: Iterable[str], against: str) -> Iterator[str]:
+        """A briefing range as one statement (``kg:CodeRange``: as written, bounds, relation, the other
+        end, qualifiers, line) and its members as edges, each with a ``kg:Assertion`` pointing at the
+        statement (``kg:inRange``). ``against`` names the code-set release it was expanded with ("" when
+        none was loaded: then there are no members)."""
+        g = self._g
+        node = self._mint("ASSERTION", rng.origin.line)
+        relation, other = self.node(rng.relation), self.node(rng.other)
+        yield f"{node} {_TYPE} <{ns.KG}CodeRange>{g}"
+        yield f"{node} <{ns.KG}writtenAs> {nq_literal(rng.written)}{g}"
+        yield f"{node} <{ns.KG}rangeKind> {nq_literal(ns.CODE_KINDS[rng.prefix])}{g}"
+        for prop, value in (("rangeFirst", rng.first), ("rangeLast", rng.last), ("rangeStem", rng.stem),
+                            ("expandedAgainst", against)):
+            if value:
+                yield f"{node} <{ns.KG}{prop}> {nq_literal(value)}{g}"
+        yield f"{node} <{ns.RDF}predicate> {relation}{g}"
+        yield f"{node} <{ns.RDF}{'subject' if rng.member_is_object else 'object'}> {other}{g}"
+        for name, value in rng.qualifiers:
+            yield f"{node} {self.node(name)} {nq_literal(value)}{g}"
+        yield from self._evidence(node, rng.origin.line)
+        count = 0
+        for member in members:
+            count += 1
+            yield f"{node} <{ns.KG}member> {self.node(member)}{g}"
+            yield from self._code(Code(member, rng.origin))
+            s, o = (rng.other, member) if rng.member_is_object else (member, rng.other)
+            lines = list(self._edge(Edge(s, rng.relation, o, rng.origin, rng.qualifiers)))
+            yield from lines
+            yield f"{lines[1].split(' ', 1)[0]} <{ns.KG}inRange> {node}{g}"
+        yield f'{node} <{ns.KG}memberCount> "{count}"^^<{ns.XSD}integer>{g}'
 
     def _gap(self, gap: Gap) -> Iterator[str]:
         g = self._g
