@@ -160,7 +160,7 @@ def briefing_cmd(file: Path, store: Path | None, strict: bool, fmt: str | None) 
             for problem in report["problems"]:
                 click.echo(f"{problem['severity']}: {problem['message']}", err=True)
             click.echo(f"{s['tables_read']} of {s['tables']} tables read; {s['rows_read']} rows read + "
-                       f"{s['rows_skipped']} rows skipped = {s['rows']} rows; {s['normalisations']} codes normalised",
+                       f"{s['rows_skipped']} rows skipped = {s['rows']} rows; {s['normalisations']} normalisations",
                        err=True)
     if report["refused"] or strict and (report["summary"]["rows_skipped"] or
                                         report["summary"]["tables_read"] < report["summary"]["tables"]):

@@ -114,7 +114,7 @@ class Expander:
                 break
             members.append(f"ICD10CM:{code}")
         chosen = f"icd10cm FY{year}" + (f" (in force on {day.isoformat()})" if day and fiscal_year(day) == year else "")
-        return self._done(rng, members, chosen, f"billable in FY{year}")
+        return self._done(rng, members, chosen, "billable code")
 
     def _expand_procedures(self, rng: CodeRange, day: date | None) -> Expansion:
         rows = self.procedures()
@@ -142,12 +142,12 @@ class Expander:
                 continue
             members.add(f"{rng.prefix}:{code}")
         chosen = ", ".join(f"{k} {r}".strip() for k, r in sorted(keep))
-        return self._done(rng, sorted(members), chosen, "named by the procedure code sets")
+        return self._done(rng, sorted(members), chosen, "code")
 
     def _done(self, rng: CodeRange, members: list[str], against: str, what: str) -> Expansion:
         if not members:
-            return Expansion([], against, f"{rng.written!r} holds no code {what} ({against}); check the range")
+            return Expansion([], against, f"{rng.written!r} holds no {what} of {against}; check the range")
         if len(members) > MAX_MEMBERS:
-            return Expansion([], against, f"{rng.written!r} holds {len(members):,} codes {what}, more than "
+            return Expansion([], against, f"{rng.written!r} holds {len(members):,} codes of {against}, more than "
                              f"{MAX_MEMBERS:,}; kept unexpanded: narrow it")
         return Expansion(members, against)

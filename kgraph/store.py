@@ -281,12 +281,16 @@ class QuadWriter:
             yield f"{node} {self.node(name)} {nq_literal(value)}{g}"
         yield from self._evidence(node, rng.origin.line)
         count = 0
+        # the row's stated description names the range, not each member: it stays on the range statement
+        quals = tuple((k, v) for k, v in rng.qualifiers if k not in ("statedDescription", "statedSpecialty"))
         for member in members:
+            if member == rng.other:
+                continue  # a code is not related to itself (G0104-G0106 in the briefing of G0105)
             count += 1
             yield f"{node} <{ns.KG}member> {self.node(member)}{g}"
             yield from self._code(Code(member, rng.origin))
             s, o = (rng.other, member) if rng.member_is_object else (member, rng.other)
-            lines = list(self._edge(Edge(s, rng.relation, o, rng.origin, rng.qualifiers)))
+            lines = list(self._edge(Edge(s, rng.relation, o, rng.origin, quals)))
             yield from lines
             yield f"{lines[1].split(' ', 1)[0]} <{ns.KG}inRange> {node}{g}"
         yield f'{node} <{ns.KG}memberCount> "{count}"^^<{ns.XSD}integer>{g}'

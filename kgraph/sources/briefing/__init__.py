@@ -55,8 +55,11 @@ from kgraph.records import Problem, Record
 from kgraph.sources._text import read_text
 from kgraph.sources.briefing import blocks
 from kgraph.sources.briefing.blocks import split_row
+from kgraph.sources.briefing.codes import is_gap
 from kgraph.sources.briefing.phrases import classify_relationship, classify_role
-from kgraph.sources.briefing.reader import TITLE_RE, Reading, RowReport, TableReport, is_gap, read_document
+from kgraph.sources.briefing.reader import read_document
+from kgraph.sources.briefing.report import Reading, RowReport, TableReport
+from kgraph.sources.briefing.subject import TITLE_RE
 from kgraph.sources.payers import PayerRegistry
 
 __all__ = ["TITLE_RE", "Reading", "RowReport", "TableReport", "classify_relationship", "classify_role", "is_gap",

@@ -40,7 +40,16 @@ _NAMED = re.compile(r"^(?:cpt|hcpcs(?:\s+level\s+ii)?|icd[- ]?10(?:[- ]?cm)?|nuc
 _RANGE = re.compile(r"^(\S+?)\s*(?:-|\u2013|\u2014|\bto\b|\bthrough\b|\bthru\b)\s*(\S+)$", re.IGNORECASE)
 _WILD = re.compile(r"^(.+?)(?:\.?x+|\.?\*+|\.-|-)$")
 _SPLIT = re.compile(r"\s*(?:[,;/]|\band\b|\bor\b)\s*", re.IGNORECASE)
+GAP_RE = re.compile(
+    r"^\(?\s*(?:data\s+)?not\s+(?:available|listed|provided|specified)\b|^\(?\s*(?:n/?a|unknown)\s*\)?\.?$",
+    re.IGNORECASE,
+)
 _TEXT = re.compile(r"^(\S+?)(?:\s*[-\u2013\u2014:(]\s*|\s+)(.*[A-Za-z].*?)\)?$")
+
+
+def is_gap(cell: str) -> bool:
+    """Whether a cell says the data is missing rather than giving it ("Data not available in the input")."""
+    return bool(GAP_RE.match(cell.strip()))
 
 
 @dataclass(frozen=True)
@@ -155,6 +164,8 @@ def _one(kind: str, text: str, cell: Cell) -> bool:
     if wild:
         cell.spans.append(wild)
         cell.notes.append(Note("wildcard", text, "kept as written"))
+        if any(c.islower() for c in text.rstrip("xX*-.")):
+            cell.notes.append(Note("lower case", text, f"{wild.stem} and the codes under it"))
         return True
     curie = code_of(kind, text)
     if curie:

@@ -28,7 +28,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from kgraph.sources.briefing.codes import KINDS, NAMES, shapes
+from kgraph.sources.briefing.codes import KINDS, NAMES, is_gap, shapes
 from kgraph.sources.payers import PayerRegistry
 
 #: field -> the header names people use for it (compared in lower case, letters and digits only)
@@ -54,6 +54,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
                   "clinical context", "clinical significance", "indication", "context"),
     "relationship": ("relationship", "relationship to this procedure", "relation", "how related",
                      "billing relationship", "reporting relationship", "bundling", "billing", "billing notes",
+                     "billing note",
                      "reporting", "relationship to procedure"),
     "position": ("coverage", "coverage position", "position", "policy", "coverage policy", "coverage status",
                  "covered", "stance", "status"),
@@ -105,12 +106,6 @@ def header_field(name: str) -> str | None:
     return None
 
 
-def is_gap_text(text: str) -> bool:
-    from kgraph.sources.briefing.reader import is_gap  # noqa: PLC0415
-
-    return is_gap(text)
-
-
 @dataclass
 class Layout:
     """How a table is read."""
@@ -124,7 +119,7 @@ class Layout:
 
 
 def _values(rows: list[list[str]], j: int) -> list[str]:
-    return [r[j].strip() for r in rows if j < len(r) and r[j].strip() and not is_gap_text(r[j])]
+    return [r[j].strip() for r in rows if j < len(r) and r[j].strip() and not is_gap(r[j])]
 
 
 def _value_kind(values: list[str], hint: str | None) -> tuple[str | None, list[str], str]:
@@ -143,6 +138,14 @@ def _value_kind(values: list[str], hint: str | None) -> tuple[str | None, list[s
     if both and hint and all(hint in shapes(v) for v in both):
         return hint, both, f"its values fit several kinds; the section heading says {NAMES[hint]}"
     return None, both, ""
+
+
+def _names_beside(out: Layout, header: list[str]) -> Layout:
+    """A "Diagnosis", "Condition" or "Procedure" column beside the key column holds the codes' names."""
+    for k, name in enumerate(header):
+        if k != out.key and out.fields[k] is None and WEAK.get(re.sub(r"[^a-z0-9]", "", name.lower())):
+            out.fields[k] = "description"
+    return out
 
 
 def _codes_share(values: list[str]) -> float:
@@ -164,7 +167,7 @@ def layout(header: list[str], rows: list[list[str]], section: str | None, payers
         for k, other in strong[1:]:
             out.fields[k] = None
             out.notes.append(f"column {header[k]!r} also names {_NAMES_OF[other]}; kept as a qualifier")
-        return out
+        return _names_beside(out, header)
     # general words ("Code", "Diagnosis") and then any column: decided by the values
     order = [j for j, h in enumerate(header) if re.sub(r"[^a-z0-9]", "", h.lower()) in WEAK]
     order += [j for j in range(len(header)) if j not in order and fields[j] is None]
@@ -185,10 +188,7 @@ def layout(header: list[str], rows: list[list[str]], section: str | None, payers
             fits = " and ".join(sorted(NAMES[k] for k in shapes(both[0])))
             out.notes.append(f"column {header[j]!r}: {shown} fit{'s' if len(both) == 1 else ''} the shapes of {fits} "
                              f"codes; read as {NAMES[kind]} codes like the column's other values")
-        for k in range(len(header)):
-            if k != j and fields[k] is None and WEAK.get(re.sub(r"[^a-z0-9]", "", header[k].lower())) == "icd":
-                out.fields[k] = "description"  # a "Diagnosis" column of names beside the codes
-        return out
+        return _names_beside(out, header)
     for j, h in enumerate(header):
         values = _values(rows, j)
         if values and fields[j] in (None, "description") and \

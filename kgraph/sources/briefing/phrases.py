@@ -91,8 +91,8 @@ ROLE_PHRASES: tuple[tuple[str | None, re.Pattern[str], str], ...] = (
      "complication / adverse event / post-procedural"),
     ("symptom", re.compile(r"\bsymptom|\bpresenting\b|\bsigns?\s+(?:of|and)\b|\bcomplaint\b", _I),
      "symptom / presenting / sign of"),
-    ("risk", re.compile(r"\brisk|\bcan lead to\b|\bmay complicate\b|\bpredispos|\bimpact|\baffect|\bcontraindicat"
-                        r"|\bcomorbid|\bcaution\b", _I),
+    ("risk", re.compile(r"\brisk|\bcan lead to\b|\bmay complicate\b|\bpredispos|\bimpact(?:s|ing|ed)?\b|\baffect"
+                        r"|\bcontraindicat|\bcomorbid|\bcaution\b", _I),
      "risk / can lead to / may complicate / predisposes / affects / contraindication / comorbidity"),
 )
 

@@ -10,20 +10,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from kgraph.errors import Origin
 from kgraph.namespaces import is_valid, slug
-from kgraph.records import Code, CodeRange, Edge, Fact, Gap, Meta, Problem, Record, Ref, qualifiers
-from kgraph.sources.briefing import blocks, columns, phrases
-from kgraph.sources.briefing.codes import Cell, Note, read_cell
+from kgraph.records import Code, CodeRange, Edge, Fact, Gap, Meta, Problem, Ref, qualifiers
+from kgraph.sources.briefing import blocks, columns, phrases, subject
+from kgraph.sources.briefing.codes import Cell, Note, is_gap, read_cell, shapes
+from kgraph.sources.briefing.report import Reading, RowReport, TableReport, describe
+from kgraph.sources.briefing.subject import DATE_KEYS, SUBJECT_KEYS
 from kgraph.sources.payers import PayerRegistry
 
-TITLE_RE = re.compile(r"^\s*(CPT|HCPCS)\S*\s+(?:[Cc]ode\s+)?([0-9A-Za-z]{5})\s*(?:[:\u2013\u2014-]\s*(.*?))?\s*$")
-GAP_RE = re.compile(
-    r"^\(?\s*(?:data\s+)?not\s+(?:available|listed|provided|specified)\b|^\(?\s*(?:n/?a|unknown)\s*\)?\.?$",
-    re.IGNORECASE,
-)
 PROSE_PAYERS_RE = re.compile(
     # the gap is bounded: unbounded, a long line of "payer payer ..." without a full stop took time
     # quadratic in its length (96,000 characters: 18 s, found by fuzzing)
@@ -36,9 +33,6 @@ KEY_VALUES = {"service type": "serviceType", "type of service": "serviceType", "
               "typical site of service": "siteOfService", "site of service": "siteOfService",
               "place of service": "siteOfService", "typical place of service": "siteOfService",
               "typical setting": "siteOfService", "setting": "siteOfService"}
-SUBJECT_KEYS = ("code", "cpt code", "hcpcs code", "cpt", "hcpcs", "procedure code", "billing code", "subject code")
-DATE_KEYS = ("date", "as of", "effective", "effective date", "last updated", "updated", "version date")
-_DATE_FORMATS = ("%Y-%m-%d", "%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%m/%d/%Y", "%Y/%m/%d")
 RELATION = {"modifier": "modifierFor", "taxonomy": "reportedBy", "icd": "supports", "procedure": "relatedTo",
             "payer": "coveredBy"}
 NORMALISED = {"lower case": "written in lower case", "without the dot": "written without the dot",
@@ -48,71 +42,6 @@ NORMALISED = {"lower case": "written in lower case", "without the dot": "written
               "several codes in one cell": "cells naming several codes (one edge each)",
               "range": "ranges kept as written (the build expands them against the code sets it loads)",
               "wildcard": "wildcards kept as written (the build expands them against the code sets it loads)"}
-
-
-def is_gap(cell: str) -> bool:
-    """Whether a cell says the data is missing rather than giving it."""
-    return bool(GAP_RE.match(cell.strip()))
-
-
-@dataclass
-class RowReport:
-    line: int
-    status: str = "read"  # read | skipped
-    codes: list[str] = field(default_factory=list)
-    edges: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-
-@dataclass
-class TableReport:
-    line: int
-    header: list[str]
-    kind: str | None
-    why: str
-    section: str | None
-    key: str | None = None
-    columns: list[dict[str, str | None]] = field(default_factory=list)
-    rows: list[RowReport] = field(default_factory=list)
-
-
-@dataclass
-class Reading:
-    """How one briefing was read: its records and an account an author can check."""
-
-    path: str
-    format: str = ""
-    why: str = ""
-    subject: str | None = None
-    title: str | None = None
-    as_of: str | None = None
-    records: list[Record] = field(default_factory=list)
-    tables: list[TableReport] = field(default_factory=list)
-    normalisations: dict[str, int] = field(default_factory=dict)
-    not_read: list[str] = field(default_factory=list)
-
-    @property
-    def problems(self) -> list[Problem]:
-        return [r for r in self.records if isinstance(r, Problem)]
-
-    @property
-    def refused(self) -> bool:
-        return any(p.fatal for p in self.problems)
-
-    def summary(self) -> dict[str, int]:
-        rows = [r for t in self.tables for r in t.rows]
-        return {"tables": len(self.tables), "tables_read": sum(1 for t in self.tables if t.kind),
-                "rows": len(rows), "rows_read": sum(1 for r in rows if r.status == "read"),
-                "rows_skipped": sum(1 for r in rows if r.status != "read"),
-                "normalisations": sum(self.normalisations.values())}
-
-    def line(self) -> str:
-        """The build's one line for this briefing."""
-        s = self.summary()
-        skipped = s["tables"] - s["tables_read"]
-        return (f"{self.path}: {self.format}, {s['tables_read']} tables read" + (f" ({skipped} not read)" if skipped
-                else "") + f", {s['rows_read']} rows read, {s['rows_skipped']} rows skipped, "
-                f"{s['normalisations']} codes normalised")
 
 
 @dataclass
@@ -152,65 +81,32 @@ class _Reader:
     def gap(self, subject: str, fld: str, line: int, context: str | None, text: str) -> None:
         self.out.append(Gap(subject, fld, self.origin(line), context=context, text=text.strip()))
 
-    # --- subject, title, date ---------------------------------------------------------------------
-
     def find_subject(self) -> int | None:
-        """Set the subject code and title; the line of the title block (0 for front matter), None if refused."""
-        front = self.doc.front
-        texts = [b for b in self.doc.blocks if isinstance(b, blocks.Text)]
-        key = next((k for k in SUBJECT_KEYS if k in front), None)
-        found: tuple[str, str, str | None, int] | None = None
-        if key:
-            value, line = front[key]
-            kind, code = _procedure(value, key)
-            title = front.get("title", ("", 0))[0] or next((b.text for b in texts if b.heading), None)
-            found = (kind, code, title, line)
-        for block in texts if found is None else ():
-            match = TITLE_RE.match(block.text)
-            if match:
-                found = (match.group(1).upper(), match.group(2).upper(), match.group(3), block.line)
-                break
-        for block in texts if found is None else ():
-            name, sep, value = block.text.partition(":")
-            if sep and name.strip().lower() in SUBJECT_KEYS and value.strip():
-                kind, code = _procedure(value, name)
-                if is_valid(kind, code):
-                    title = next((b.text for b in texts if b.heading and b.line != block.line), None)
-                    found = (kind, code, title, block.line)
-                    break
+        """Set the subject code, title and date; the line of the title block (0 for front matter), None if
+        the file is refused."""
+        found = subject.find(self.doc)
         if found is None:
             self.out.append(Problem(self.origin(1), "no title line such as 'CPT 74360: <title>' or 'Code: 74360'; "
                                     "cannot tell which code the briefing is about", action="file refused"))
             return None
-        kind, code, title, line = found
-        if not is_valid(kind, code):
-            self.out.append(Problem(self.origin(max(line, 1)), f"title names {kind} {code!r}, which is not a valid "
-                                    f"{kind} code", action="file refused"))
+        if not is_valid(found.kind, found.code):
+            self.out.append(Problem(self.origin(max(found.line, 1)), f"title names {found.kind} {found.code!r}, which "
+                                    f"is not a valid {found.kind} code", action="file refused"))
             return None
-        self.subject = f"{kind}:{code}"
-        self.reading.subject, self.reading.title = self.subject, title or None
-        self.out.append(Code(self.subject, self.origin(max(line, 1)), label=title or None))
-        when = next(((front[k][0], front[k][1]) for k in DATE_KEYS if k in front), None)
-        for block in texts if when is None else ():
-            name, sep, value = block.text.partition(":")
-            if sep and name.strip().lower() in DATE_KEYS and value.strip():
-                when = (value.strip(), block.line)
-                break
+        self.subject = f"{found.kind}:{found.code}"
+        self.reading.subject, self.reading.title = self.subject, found.title or None
+        self.out.append(Code(self.subject, self.origin(max(found.line, 1)), label=found.title or None))
+        when = subject.date_given(self.doc)
         if when:
-            self.set_date(*when)
-        return line
-
-    def set_date(self, text: str, line: int) -> None:
-        for fmt in _DATE_FORMATS:
-            try:
-                day = datetime.strptime(text.strip(), fmt).date()
-            except ValueError:
-                continue
-            self.reading.as_of = day.isoformat()
-            self.out.append(Meta("effective", day.isoformat(), self.origin(line)))
-            return
-        self.problem(line, f"date {text!r} is not a date kgraph reads (write it as {date.today().isoformat()}); "
-                     "ranges expand against the newest code sets", severity="warning", action="kept")
+            day = subject.parse_date(when[0])
+            if day is None:
+                self.problem(when[1], f"date {when[0]!r} is not a date kgraph reads (write it as "
+                             f"{date.today().isoformat()}); ranges expand against the newest code sets",
+                             severity="warning", action="kept")
+            else:
+                self.reading.as_of = day.isoformat()
+                self.out.append(Meta("effective", day.isoformat(), self.origin(when[1])))
+        return found.line
 
     # --- text -------------------------------------------------------------------------------------
 
@@ -266,6 +162,15 @@ class _Reader:
     def segment(self, header: blocks.Row, body: list[blocks.Row]) -> None:
         cells = header.cells
         lay = columns.layout(cells, [r.cells for r in body], self.section, self.payers)
+        if lay.kind not in (None, "payer") and lay.kind in shapes(cells[lay.key]) and not columns.header_field(
+                cells[lay.key]):
+            # the first row holds codes: a table without a header row, its columns known by position
+            self.problem(header.line, f"table without a header row (its first row holds {cells[lay.key]!r}); its "
+                         "columns are kept as col:column_1, col:column_2, ...", severity="warning", action="kept")
+            body = [header, *body]
+            cells = [f"column {j}" for j in range(1, len(cells) + 1)]
+            header = blocks.Row(cells, header.line)
+            lay = columns.layout(cells, [r.cells for r in body], self.section, self.payers)
         report = TableReport(header.line, list(cells), lay.kind, lay.why, self.section)
         self.reading.tables.append(report)
         if lay.kind is None:
@@ -297,7 +202,7 @@ class _Reader:
             made = [r for r in self.out[before:] if isinstance(r, (Edge, Gap, CodeRange))]
             if not made:
                 self.row.status = "skipped"
-            self.row.edges = [_describe(r) for r in made]
+            self.row.edges = [describe(r) for r in made]
             self.row = None
 
     def table_row(self, table: _Table, row: blocks.Row) -> None:
@@ -370,9 +275,10 @@ class _Reader:
             subject_side = False
         elif kind == "icd":
             relevance = text.get("relevance") or text.get("relationship") or ""
-            name, _ = phrases.role(relevance or " ".join(cols.values()))
+            said = relevance or " ".join(cols.values())  # no relevance column: a "Role" column's words
+            name, _ = phrases.role(said)
             if name is None:
-                self.problem(line, f"the row says the diagnosis does not support {self.subject} ({relevance!r}); "
+                self.problem(line, f"the row says the diagnosis does not support {self.subject} ({said!r}); "
                              "no kg:supports edge written")
                 return
             quals = qualifiers(role=name, relevanceText=relevance, statedDescription=text.get("description"),
@@ -380,7 +286,7 @@ class _Reader:
             subject_side = True
         else:
             said = text.get("relationship") or text.get("relevance") or ""
-            found = phrases.relationship(said or text.get("notes", ""))
+            found = phrases.relationship(said or text.get("notes") or " ".join(cols.values()))
             relation = found.relation
             quals = tuple(sorted({*qualifiers(relationshipText=said, statedDescription=text.get("description"),
                                               notes=text.get("notes"), section=section), *found.qualifiers}))
@@ -487,18 +393,6 @@ def _key_values(table: blocks.Table) -> list[blocks.Block]:
     return [blocks.Text(f"{r.cells[0].strip().rstrip(':')}: {r.cells[1]}", r.line) for r in rows]
 
 
-def _procedure(value: str, key: str) -> tuple[str, str]:
-    """(kind, code) of a subject code given as a key's value: 'CPT 74360', '74360', 'G0121'."""
-    text = value.strip().strip("*`")
-    named = re.match(r"^(CPT|HCPCS)\S*\s+(?:code\s+)?", text, re.IGNORECASE)
-    if named:
-        return named.group(1).upper(), text[named.end():].strip().upper()
-    code = text.upper()
-    if "hcpcs" in key.lower() or is_valid("HCPCS", code):
-        return "HCPCS", code
-    return "CPT", code
-
-
 def _split_names(text: str, payers: PayerRegistry) -> list[str]:
     """Payer names of a prose list: 'A, B, and C' / 'A and B'; 'Blue Cross and Blue Shield' stays whole."""
     names: list[str] = []
@@ -512,19 +406,6 @@ def _split_names(text: str, payers: PayerRegistry) -> list[str]:
         else:
             names.append(part)
     return names
-
-
-def _describe(record: Record) -> str:
-    if isinstance(record, Edge):
-        quals = "; ".join(f"{k}={v}" for k, v in record.qualifiers if k != "section")
-        return f"{record.subject} kg:{record.relation} {record.object}" + (f" ({quals})" if quals else "")
-    if isinstance(record, CodeRange):
-        end = f"{record.written} (a {'wildcard' if record.stem else 'range'} of {record.prefix} codes)"
-        s, o = (record.other, end) if record.member_is_object else (end, record.other)
-        return f"{s} kg:{record.relation} {o}"
-    if isinstance(record, Gap):
-        return f"gap: {record.subject} {record.field}" + (f" ({record.context})" if record.context else "")
-    return str(record)
 
 
 def read_document(doc: blocks.Document, shown: str, payers: PayerRegistry | None = None) -> Reading:
