@@ -11,7 +11,6 @@ The validation runs on the default build (data/sources.toml) with the folder add
 from __future__ import annotations
 
 import json
-import shutil
 import tomllib
 
 import pytest
@@ -22,7 +21,7 @@ from kgraph.cli import main
 from kgraph.records import Edge
 from kgraph.sources import briefing
 
-from .conftest import DATA, TESTDATA
+from .conftest import TESTDATA
 
 STYLES = TESTDATA / "styles"
 FILES = sorted(p for p in STYLES.iterdir() if p.is_file())
@@ -66,18 +65,6 @@ def test_reading_matches_what_the_file_holds(path, registry):
     assert set(want.get("columns", [])) <= quals
     lines = path.read_text(encoding="utf-8").count("\n") + 1
     assert all(1 <= r.origin.line <= lines for r in read.records), "every record names a line of the file"
-
-
-@pytest.fixture(scope="module")
-def styles_store(default_store, tmp_path_factory):
-    """The default build plus every briefing of tests/data/styles (from a checkpoint of the default build)."""
-    path = tmp_path_factory.mktemp("styles") / "kg"
-    clone = path.with_name("kg.d") / default_store.build_dir.name
-    clone.mkdir(parents=True)
-    default_store.ox.backup(str(clone / "oxigraph"))
-    shutil.copy(default_store.build_dir / "build.json", clone / "build.json")
-    path.symlink_to(f"kg.d/{clone.name}")
-    return kgraph.build(DATA / "sources.toml", store=path, briefing_dirs=[str(STYLES)])
 
 
 @pytest.fixture(scope="module")
