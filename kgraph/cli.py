@@ -151,6 +151,8 @@ def briefing_cmd(file: Path, store: Path | None, strict: bool, fmt: str | None) 
     fmt = _fmt(fmt)
     if fmt == "json":
         click.echo(json.dumps(report, indent=1))
+    elif report["refused"]:
+        click.echo(f"error: {report['problems'][-1]['message']}", err=True)
     else:
         s = report["summary"]
         click.echo(f"{report['file']}: {report['format']} ({report['why']}); subject {report['subject'] or 'none'}"

@@ -73,3 +73,13 @@ def test_briefing_dir_with_a_bad_file_refuses_unless_keep_going(tmp_path, folder
     assert last[1].startswith("briefing ") and last[1].endswith("cpt-43249-markdown.md: markdown, 3 tables read, "
                                                                  "13 rows read, 1 rows skipped, 3 normalisations")
     assert last[2].endswith("cpt-43249.txt: text, 5 tables read, 19 rows read, 0 rows skipped, 0 normalisations")
+
+
+def test_error_kgraph_briefing_on_a_refused_file_exits_1():
+    out = CliRunner().invoke(main, ["briefing", str(BAD / "no-title.txt"), "--format", "table"])
+    assert out.exit_code == 1
+    assert out.stderr == ("error: tests/data/bad/no-title.txt:1: no title line such as 'CPT 74360: <title>' or "
+                          "'Code: 74360'; cannot tell which code the briefing is about (file refused)\n")
+    strict = CliRunner().invoke(main, ["briefing", str(TESTDATA / "styles" / "cpt-45378-keyvalue.txt"), "--strict",
+                                       "--format", "json"])
+    assert strict.exit_code == 1  # rows and a table were not read
