@@ -80,14 +80,14 @@ def add_briefing(store: Path, briefing: str, full_seconds: float, manifest: str 
                  before: str = "the full build took") -> None:
     """Time a rebuild of a build with one more briefing (only briefings and payers are read again)."""
     added = run(f"""
-import json, time, kgraph
+import json, resource, time, kgraph
 t = time.perf_counter()
 s = kgraph.build({manifest!r}, store={str(store)!r}, briefings=[{briefing!r}])
 print(json.dumps({{"seconds": time.perf_counter() - t, "incremental": s.info["incremental"],
-                  "quads": s.counts["quads"]}}))
+                  "quads": s.counts["quads"], "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}}))
 """)
     print(f"add one briefing ({briefing}) to the build of {manifest}: {added['seconds']:.1f} s wall "
-          f"(incremental: {added['incremental']}), peak RSS {added['peak_rss_mb']} MB, {added['quads']:,} quads; "
+          f"(incremental: {added['incremental']}), peak RSS {added['rss']} MB, {added['quads']:,} quads; "
           f"{before} {full_seconds:.1f} s ({full_seconds / added['seconds']:.1f}x; target < 15 s)")
 
 
