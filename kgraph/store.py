@@ -245,6 +245,12 @@ class QuadWriter:
         yield f"{node} <{ns.KG}source> {self._src}{self._g}"
         yield f'{node} <{ns.KG}line> "{line}"^^<{ns.XSD}integer>{self._g}'
 
+    def _qualified(self, node: str, qualifiers: Iterable[tuple[str, str]], line: int) -> Iterator[str]:
+        """A statement's qualifiers (``kg:`` or ``col:`` names, literal values) and its evidence."""
+        for name, value in qualifiers:
+            yield f"{node} {self.node(name)} {nq_literal(value)}{self._g}"
+        yield from self._evidence(node, line)
+
     def _edge(self, edge: Edge) -> Iterator[str]:
         g = self._g
         s, p, o = self.node(edge.subject), self.node(edge.relation), self.node(edge.object)
@@ -256,9 +262,7 @@ class QuadWriter:
         yield f"{node} <{ns.RDF}subject> {s}{g}"
         yield f"{node} <{ns.RDF}predicate> {p}{g}"
         yield f"{node} <{ns.RDF}object> {o}{g}"
-        for name, value in edge.qualifiers:
-            yield f"{node} {self.node(name)} {nq_literal(value)}{g}"
-        yield from self._evidence(node, edge.origin.line)
+        yield from self._qualified(node, edge.qualifiers, edge.origin.line)
 
     def range_lines(self, rng: CodeRange, members: Iterable[str], against: str) -> Iterator[str]:
         """A briefing range as one statement (``kg:CodeRange``: as written, bounds, relation, the other
@@ -277,9 +281,7 @@ class QuadWriter:
                 yield f"{node} <{ns.KG}{prop}> {nq_literal(value)}{g}"
         yield f"{node} <{ns.RDF}predicate> {relation}{g}"
         yield f"{node} <{ns.RDF}{'subject' if rng.member_is_object else 'object'}> {other}{g}"
-        for name, value in rng.qualifiers:
-            yield f"{node} {self.node(name)} {nq_literal(value)}{g}"
-        yield from self._evidence(node, rng.origin.line)
+        yield from self._qualified(node, rng.qualifiers, rng.origin.line)
         count = 0
         # the row's stated description names the range, not each member: it stays on the range statement
         quals = tuple((k, v) for k, v in rng.qualifiers if k not in ("statedDescription", "statedSpecialty"))
