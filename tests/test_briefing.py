@@ -281,3 +281,15 @@ def test_a_table_without_a_header_row_is_read_by_position(registry):
     assert {e.object: e.relation for e in edges(records)} == {"CPT:43249": "billedWith", "CPT:77002": "relatedTo"}
     (warning,) = [p for p in records if isinstance(p, Problem) and p.severity == "warning"]
     assert warning.origin.line == 4 and "table without a header row" in warning.message
+
+
+@pytest.mark.parametrize(("name", "text", "fmt"), [
+    ("wiki-export.txt", "<!DOCTYPE html>\n<h1>CPT 74360: Imaging</h1>\n<table><tr><th>ICD-10</th></tr>"
+                        "<tr><td>K22.2</td></tr></table>\n", "html"),
+    ("notes.txt", "# CPT 74360 — Imaging\n\n| ICD-10 |\n|---|\n| K22.2 |\n", "markdown"),
+    ("cpt-74360.md", "CPT 74360: Imaging\nDiagnoses\nICD-10 | Relevance\nK22.2 | indication\n", "text"),
+])
+def test_the_format_comes_from_the_content_not_the_file_name(registry, name, text, fmt):
+    reading = briefing.reading_of_text(text, name, payers=registry)
+    assert (reading.format, reading.subject) == (fmt, "CPT:74360")
+    assert [e.subject for e in edges(reading.records, "supports")] == ["ICD10CM:K22.2"]
