@@ -442,7 +442,7 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
         _check(path, results, keep_going=True, strict=strict)
         if fast:
             assert old_store is not None and old_build is not None
-            counts = _update(database, old_store, old_info, old_build, removed, written, tmp, build_id, say)
+            counts = incremental.update(database, old_store, old_info, old_build, removed, written, tmp, build_id, say)
         else:
             # Compact before counting degrees: the degree and count queries run about 10x faster on
             # the compacted store than on the freshly bulk-loaded files (measured on the full build).
@@ -479,23 +479,6 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
         raise
     _prune(path)
     return open_store(path)
-
-
-def _update(database: ox.Store, old_store: ox.Store, old_info: dict[str, Any], old_build: Path,
-            removed: incremental.Snapshot, written: list[ox.NamedNode], tmp: Path, build_id: str,
-            say: Callable[[str], None]) -> dict[str, Any]:
-    """Degrees, counts and indexes of a build that changed only payers and briefings (kgraph.incremental)."""
-    added = incremental.Snapshot()
-    for graph in written:
-        added.add(database, graph)
-    say("counting degrees: updating those the changed sources touch ...")
-    table = incremental.load_table(old_build)
-    gone, made = incremental.update_degrees(database, incremental.Snapshot(removed.edges | added.edges), table)
-    incremental.save_table(tmp, table)
-    counts = incremental.update_counts(old_info["counts"], old_store, database, removed, added, made - gone)
-    if incremental.update_indexes(database, tmp, old_build, build_id, say) is None:
-        write_indexes(database, tmp, build=build_id, progress=say)
-    return counts
 
 
 def _range_lines(writer: QuadWriter, expander: Expander, result: SourceResult) -> Iterator[str]:

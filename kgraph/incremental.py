@@ -4,7 +4,7 @@ A rebuild that reuses every code set of the previous build and reads again only 
 (the payer registry and the briefings; ``build.SMALL_KINDS``) changes few edges. Instead of
 dropping ``GRAPH:degrees`` and counting every relation again (minutes on the full build), compacting
 the store, counting every node and relation, and collecting the claim-check indexes from scratch,
-the build then:
+the build then (``update`` runs the three after ``snapshot``):
 
 * ``snapshot``: reads, before the previous graphs of those sources are removed from the checkpoint,
   their relation triples, typed nodes and sizes;
@@ -242,3 +242,25 @@ def update_indexes(database: ox.Store, build_dir: Path, old_build: Path, build_i
     path = ix.save(new, build_dir)
     say(f"indexes: updated for the changed briefings ({time.perf_counter() - started:.1f} s)")
     return path
+
+
+def update(database: ox.Store, old_store: ox.Store, old_info: dict[str, Any], old_build: Path,
+           removed: Snapshot, written: list[ox.NamedNode], tmp: Path, build_id: str,
+           say: Callable[[str], None]) -> dict[str, Any]:
+    """Degrees, counts and indexes of a build that changed only payers and briefings: ``removed`` holds what the
+    previous graphs of those sources held, ``written`` the graphs written now. Returns the counts; the degree
+    table and the index file are written into ``tmp`` (the index collected in full if the previous one cannot
+    be read)."""
+    from kgraph.indexes import write_indexes
+
+    added = Snapshot()
+    for graph in written:
+        added.add(database, graph)
+    say("counting degrees: updating those the changed sources touch ...")
+    table = load_table(old_build)
+    gone, made = update_degrees(database, Snapshot(removed.edges | added.edges), table)
+    save_table(tmp, table)
+    counts = update_counts(old_info["counts"], old_store, database, removed, added, made - gone)
+    if update_indexes(database, tmp, old_build, build_id, say) is None:
+        write_indexes(database, tmp, build=build_id, progress=say)
+    return counts
