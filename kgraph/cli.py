@@ -95,13 +95,15 @@ def _print_counts(info: dict[str, Any], fmt: str) -> None:
               help="Sources manifest (default: data/sources.toml).")
 @click.option("--briefing", "briefings", multiple=True, type=click.Path(path_type=Path),
               help="An extra briefing file to include (repeatable).")
+@click.option("--briefing-dir", "briefing_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
+              help="A folder of briefings (.txt, .md, .html) to include, every file of it (repeatable).")
 @click.option("--keep-going", is_flag=True, help="Build without sources that cannot be read.")
 @click.option("--strict", is_flag=True, help="Refuse the build if any row was skipped.")
 @store_option
 @format_option
 @command
-def build(manifest: Path | None, briefings: tuple[Path, ...], keep_going: bool, strict: bool,
-          store: Path | None, fmt: str | None) -> None:
+def build(manifest: Path | None, briefings: tuple[Path, ...], briefing_dirs: tuple[Path, ...], keep_going: bool,
+          strict: bool, store: Path | None, fmt: str | None) -> None:
     """Build the store from a manifest (and extra briefings); prints counts."""
     tty = sys.stderr.isatty()
 
@@ -114,7 +116,8 @@ def build(manifest: Path | None, briefings: tuple[Path, ...], keep_going: bool, 
 
     try:
         built = kgraph.build(manifest, store=store, briefings=tuple(str(b) for b in briefings),
-                             keep_going=keep_going, strict=strict, progress=say)
+                             briefing_dirs=tuple(str(d) for d in briefing_dirs), keep_going=keep_going,
+                             strict=strict, progress=say)
     except BuildError as exc:
         _fail(exc)
         return
@@ -122,7 +125,48 @@ def build(manifest: Path | None, briefings: tuple[Path, ...], keep_going: bool, 
         say(problem)
     for refused in built.info.get("refused", []):
         say(f"warning: {refused} was refused and left out of this build (--keep-going)")
+    _say_readings(built.info, say)
     _print_counts(built.info, _fmt(fmt))
+
+
+def _say_readings(info: dict[str, Any], say: Callable[[str], None]) -> None:
+    """The build's last lines: how each briefing was read (tables, rows read and skipped, normalisations)."""
+    for source in info.get("sources", []):
+        if source.get("reading"):
+            say(f"briefing {source['reading']['line']}")
+
+
+@main.command("briefing")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--store", "store", type=click.Path(path_type=Path), default=None,
+              help="Expand ranges and wildcards against this built store (without it they are shown unexpanded).")
+@click.option("--strict", is_flag=True, help="Exit 1 when any table or row was not read.")
+@format_option
+@command
+def briefing_cmd(file: Path, store: Path | None, strict: bool, fmt: str | None) -> None:
+    """How a briefing is read, without building: each table, its kind and why, each row's edges and problems."""
+    from kgraph.briefing_report import explain, rows
+
+    report = explain(file, store=kgraph.open(store) if store else None)
+    fmt = _fmt(fmt)
+    if fmt == "json":
+        click.echo(json.dumps(report, indent=1))
+    elif report["refused"]:
+        click.echo(f"error: {report['problems'][-1]['message']}", err=True)
+    else:
+        s = report["summary"]
+        click.echo(f"{report['file']}: {report['format']} ({report['why']}); subject {report['subject'] or 'none'}"
+                   + (f", dated {report['date']}" if report["date"] else ""), err=fmt != "table")
+        print_table(Table(["line", "what", "status", "codes", "edges", "problems"], {}, rows(report)), fmt)
+        if fmt == "table":
+            for problem in report["problems"]:
+                click.echo(f"{problem['severity']}: {problem['message']}", err=True)
+            click.echo(f"{s['tables_read']} of {s['tables']} tables read; {s['rows_read']} rows read + "
+                       f"{s['rows_skipped']} rows skipped = {s['rows']} rows; {s['normalisations']} normalisations",
+                       err=True)
+    if report["refused"] or strict and (report["summary"]["rows_skipped"] or
+                                        report["summary"]["tables_read"] < report["summary"]["tables"]):
+        sys.exit(1)
 
 
 @main.command()

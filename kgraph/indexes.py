@@ -480,6 +480,18 @@ def collect(database: ox.Store, build: str = "", *, progress: Callable[[str], No
         if s.value.startswith(_PREFIXES["NUCC"]):
             nucc_parent[_curie(s)] = _curie(o)
     payers, labels, parents = _payers(database)
+    columns = builder.sorted_columns()
+    return Indexes(
+        build=build, sources=sources, data_versions=_data_versions(sources), codes=builder.codes, **columns,
+        procedures=procedures, mue=dict(mue), addon=dict(addon), fee=dict(fee), icd_years=icd_years,
+        icd_parent=icd_parent, icd_header_since=header_since, icd_fys=fys, modifiers=modifiers, nucc=nucc,
+        nucc_parent=nucc_parent, supports=_evidence(database, "supports"),
+        specialties=_evidence(database, "reportedBy"), payer_gaps=payer_gaps(database), payers=payers,
+        payer_labels=labels, payer_parent=parents, seconds=round(time.perf_counter() - started, 3))
+
+
+def payer_gaps(database: ox.Store) -> dict[tuple[str, str], list[tuple[str, str, str, int]]]:
+    """(code, payer) -> the gaps a briefing records about the payer's coverage of the code."""
     gaps: dict[tuple[str, str], list[tuple[str, str, str, int]]] = defaultdict(list)
     payer_ns = _PREFIXES["PAYER"]
     q = """SELECT ?about ?ctx ?field ?text ?file ?line WHERE { ?g a kg:Gap ; kg:about ?about ; kg:context ?ctx ;
@@ -487,14 +499,7 @@ def collect(database: ox.Store, build: str = "", *, progress: Callable[[str], No
     for about, ctx, fld, text, file, line in _select(database, q):
         if ctx.value.startswith(payer_ns):
             gaps[(_curie(about), _curie(ctx))].append((fld.value, text.value, file.value, int(line.value)))
-    columns = builder.sorted_columns()
-    return Indexes(
-        build=build, sources=sources, data_versions=_data_versions(sources), codes=builder.codes, **columns,
-        procedures=procedures, mue=dict(mue), addon=dict(addon), fee=dict(fee), icd_years=icd_years,
-        icd_parent=icd_parent, icd_header_since=header_since, icd_fys=fys, modifiers=modifiers, nucc=nucc,
-        nucc_parent=nucc_parent, supports=_evidence(database, "supports"),
-        specialties=_evidence(database, "reportedBy"), payer_gaps=dict(gaps), payers=payers,
-        payer_labels=labels, payer_parent=parents, seconds=round(time.perf_counter() - started, 3))
+    return dict(gaps)
 
 
 def _icd(database: ox.Store) -> tuple[dict[str, tuple[int, int]], dict[str, str], dict[str, int], tuple[int, ...]]:
@@ -562,7 +567,11 @@ def write_indexes(database: ox.Store, build_dir: Path, *, build: str | None = No
     >>> row.indicator, row.rationale, row.source.file, row.line
     ('0', 'CPT Manual or CMS manual coding instruction', 'data/ncci/ptp_practitioner_2024-07-01_flat.csv', 1261)
     """
-    indexes = collect(database, build or Path(build_dir).name, progress=progress)
+    return save(collect(database, build or Path(build_dir).name, progress=progress), build_dir)
+
+
+def save(indexes: Indexes, build_dir: Path) -> Path:
+    """Write ``indexes`` to ``<build_dir>/indexes/check.pickle`` (a temporary file renamed into place)."""
     path = index_path(Path(build_dir))
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v for k, v in vars(indexes).items() if not k.startswith("_") and k != "code_id"}

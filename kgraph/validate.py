@@ -19,7 +19,9 @@ compiler style, the briefing file and line, and suggestions. Rules:
 * ``ncci.bundled``: codes a briefing says are billed together that an active NCCI PTP edit
   bundles, with its modifier indicator; ``ncci.addon-without-primary``: an add-on code listed
   without an eligible primary.
-* ``shacl.violation``: the briefing graphs against ``ontology/shapes.ttl``.
+* ``shacl.violation``: the briefing graphs against ``ontology/shapes.ttl``;
+* ``briefing.range-empty``: a range or wildcard of a briefing (``K96-K99``) that holds no code of
+  the code set it was expanded with (``kgraph.ranges``).
 
 A rule whose code set is not in the build is skipped, and an info finding says so. Does not
 write to the store.
@@ -438,6 +440,16 @@ class _Validator:
                          f"eligible primary for it (add-on edits {self.versions['ncci-addon']})", fact,
                          sorted(primaries[addon])[:5])
 
+    def empty_ranges(self) -> None:
+        """Ranges the build expanded against a code set and found empty (kgraph.ranges)."""
+        q = """SELECT ?written ?against ?file ?line WHERE { ?r a kg:CodeRange ; kg:writtenAs ?written ;
+          kg:expandedAgainst ?against ; kg:memberCount 0 ; kg:line ?line ; kg:source/kg:file ?file }
+          ORDER BY ?file ?line"""
+        for row in _select(self.store, q):
+            fact = _Fact("", "", "", row["file"], int(row["line"]), {})
+            self.add("warning", "briefing.range-empty", row["written"],
+                     f"{row['written']!r} holds no code of {row['against']}; no edge was made from it", fact)
+
     def shacl(self) -> None:
         import pyoxigraph as ox
         import pyshacl
@@ -479,6 +491,7 @@ def validate(store: Store, *, as_of: date | str | None = None) -> Findings:
     v.fee_schedule_modifiers()
     v.ncci_pairs()
     v.addons()
+    v.empty_ranges()
     v.shacl()
     order = {s: i for i, s in enumerate(reversed(SEVERITIES))}
     v.findings.sort(key=lambda f: (f.source or "~", f.line or 0, order[f.severity], f.rule, f.subject))
