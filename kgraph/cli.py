@@ -305,6 +305,23 @@ def validate(fail_on: str, as_of: str | None, store: Path | None, fmt: str | Non
         sys.exit(1)
 
 
+RULE_COLUMNS = ["id", "command", "severity", "meaning", "source"]
+
+
+@main.command("rules")
+@format_option
+@command
+def rules_command(fmt: str | None) -> None:
+    """Every billing rule of check and validate: id, severity, meaning and the CMS document it comes from."""
+    from kgraph.rules import registry
+
+    rows: list[dict[str, str | None]] = [dict(r._asdict()) for r in registry()]
+    if _fmt(fmt) == "json":
+        click.echo(json.dumps(rows, indent=1))
+    else:
+        print_table(Table(RULE_COLUMNS, {}, rows), _fmt(fmt))
+
+
 @main.group()
 def export() -> None:
     """Export pictures of the graph."""
@@ -429,7 +446,7 @@ def check(claims: Path | None, line_specs: tuple[str, ...], diagnoses: tuple[str
     import csv
     import datetime
 
-    from kgraph.check import ClaimError, check_many, parse_line_spec, read_claims
+    from kgraph.check import ClaimError, check_many, dumps_line, parse_line_spec, read_claims
 
     if bool(claims) == bool(line_specs):
         raise click.UsageError("give a claims file (CLAIMS) or --line CODE ..., not both")
@@ -471,7 +488,7 @@ def check(claims: Path | None, line_specs: tuple[str, ...], diagnoses: tuple[str
         for result in results:
             bad = bad or result.status in ("fail", "error")
             if fmt == "json":
-                click.echo(json.dumps(result.to_json()) if batch else result.dumps(indent=1))
+                click.echo(dumps_line(result) if batch else result.dumps(indent=1))
             elif writer:
                 writer.writerows(result.rows())
             else:

@@ -160,6 +160,7 @@ PROPERTIES: tuple[str, ...] = (
     "effective",
     "notice",
     "layout",
+    "scope",
     "history",
     "graph",
     "degreeOf",
