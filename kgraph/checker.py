@@ -13,16 +13,12 @@ from datetime import date
 from operator import attrgetter
 from typing import Any, NamedTuple
 
-from kgraph.checker_dx import dx_verdict
+from kgraph.checker_lines import _MODIFIER_SETS, _PROCEDURE_SETS, MEDICARE, LineChecks, _copy, _row_ref, edge
 from kgraph.indexes import Indexes, SourceInfo
 from kgraph.records import Severity
-from kgraph.rules import fee, icd, modifiers, ptp, releases, tables, units
+from kgraph.rules import fee, icd, ptp, releases, tables, units
 from kgraph.rules.rows import FeeRow, PTPRow
 
-MEDICARE = "PAYER:medicare"
-#: source kinds that name procedure codes / modifiers (kgraph.indexes), as messages list them
-_PROCEDURE_SETS = ("mpfs", "ncci-ptp", "ncci-mue", "ncci-addon", "hcpcs")
-_MODIFIER_SETS = ("hcpcs", "modifiers", "cpt-modifiers")
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 _source_of = attrgetter("source")
 
@@ -30,23 +26,6 @@ _source_of = attrgetter("source")
 def _order(finding: Any) -> tuple[int, int]:
     """Errors first, then warnings and info; by claim line within each."""
     return _SEVERITY_ORDER[finding.severity], finding.lines[0] if finding.lines else 0
-
-
-def _copy(found: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a memoised evidence entry: results are the caller's to change."""
-    return {**found, "qualifiers": dict(found["qualifiers"])}
-
-
-def _row_ref(source: SourceInfo, line: int) -> str:
-    return f"ROW:{source.id}/L{line}"
-
-
-def edge(relation: str, subject: str | None, obj: str | None, source: str | None, line: int | None,
-         **qualifiers: Any) -> dict[str, Any]:
-    """One evidence entry of a finding's explanation."""
-    return {"relation": relation, "subject": subject, "object": obj, "source": source, "line": line,
-            "qualifiers": {k: (v.isoformat() if isinstance(v, date) else v) for k, v in qualifiers.items()
-                           if v not in (None, "")}}
 
 
 class CodeInfo(NamedTuple):
@@ -146,8 +125,9 @@ class Shared:
         return found
 
 
-class Checker:
-    """The checks of one claim; each appends its findings to ``out``."""
+class Checker(LineChecks):
+    """The checks of one claim; each appends its findings to ``out`` (the per-line checks are
+    ``kgraph.checker_lines.LineChecks``)."""
 
     def __init__(self, shared: Shared) -> None:
         self.shared = shared
@@ -377,7 +357,7 @@ class Checker:
             mai = units.mai(row.mai)
             where = (f"MUE {row.units}, adjudication indicator {row.mai} ({src.release}, {src.file}:{row.line}; "
                      f"{row.rationale})")
-            severity = (mai.severity if mai else "error") or "error"
+            severity: Severity = (mai.severity if mai else "error") or "error"
             if verdict.outcome == "never-payable":
                 self.add(severity, "mue.never-payable", code, f"{code} has an MUE of 0: never payable for a "
                          f"practitioner on one date of service ({where})", codes=[code],
@@ -417,236 +397,6 @@ class Checker:
                                        editType=r.edit_type, release=sources[r.source].release,
                                        row=_row_ref(sources[r.source], r.line)) for r in verdict.rows[:10]])
 
-    # --- fee schedule -------------------------------------------------------------------------------
-
-    def _fee_row(self, ln: Any, modifier: str | None = None) -> tuple[str, FeeRow] | None:
-        """(modifier of the row, the fee-schedule row in force) for a line: the 26 / TC / 53 row
-        when the line carries that modifier and the file prices it, else the code's own row."""
-        rows = ln.info.fee
-        if not rows:
-            return None
-        which = modifier if modifier is not None else next(
-            (m for m in ("26", "TC", "53") if m in ln.modifiers and m in rows), "")
-        found = self._in_force("mpfs", rows.get(which, []), ln.dos)
-        return (which, found[0]) if found else None
-
-    def _fee_edge(self, code: str, modifier: str, row: FeeRow) -> dict[str, Any]:
-        key = ("fee", code, modifier, row.source, row.line)
-        found = self.shared.edges.get(key)
-        if found is None:
-            src = self.ix.sources[row.source]
-            found = self.shared.edges[key] = edge(
-                "kg:FeeScheduleRow", code, f"MOD:{modifier}" if modifier else None, src.file, row.line,
-                **row.fields(), release=src.release, row=_row_ref(src, row.line))
-        return _copy(found)
-
-    def _fee_status(self, dos: date, lines: list[Any]) -> None:
-        found = [(ln, self._fee_row(ln)) for ln in lines]
-        for ln, pair in found:
-            if pair is None:
-                continue
-            which, row = pair
-            rule = fee.status(row.status)
-            if rule is None:
-                continue
-            src = self.ix.sources[row.source]
-            label = f"{ln.code}-{which}" if which else ln.code
-            where = f"({src.release}, {src.file}:{row.line})"
-            if rule.outcome == "injection":
-                others = [(o, p[1].status) for o, p in found if o is not ln and p is not None]
-                if fee.injection_bundled(row.status, [s for _, s in others]):
-                    payable = [o for o, s in others if fee.pfs_payable(s)]
-                    self.add("warning", "mpfs.injection-bundled", ln.code, f"{label} (line {ln.n}) has fee-schedule "
-                             f"status T: {rule.meaning}; line {', '.join(str(o.n) for o in payable)} "
-                             f"({', '.join(o.code for o in payable)}) is payable under the fee schedule on "
-                             f"{dos.isoformat()}, so {ln.code} is bundled {where}", codes=[ln.code],
-                             lines=[ln.n, *(o.n for o in payable)], explanation=[self._fee_edge(ln.code, which, row)])
-                    continue
-            if not rule.severity:
-                continue
-            key = ("status", label, row.source, row.line)
-            tail = self.shared.fee_lines.get(key)
-            if tail is None:
-                tail = f"has fee-schedule status {row.status}: {rule.meaning} {where}"
-                if rule.outcome in ("outside", "bundled-or-outside"):
-                    system = fee.payment_system(ln.local, row.status)
-                    tail += (f"; paid, if covered, under {system[0]} ({system[1]})" if system else
-                             "; the file and the CMS definitions loaded do not say which payment system applies")
-                self.shared.fee_lines[key] = tail
-            self.add(rule.severity, "mpfs.status", ln.code, f"{label} (line {ln.n}) {tail}", codes=[ln.code],
-                     lines=[ln.n], explanation=[self._fee_edge(ln.code, which, row)])
-
-    # --- per line ---------------------------------------------------------------------------------
-
-    def _code(self, ln: Any) -> None:
-        if not ln.info.known and self.shared.procedure_sets:
-            self.add("warning", "code.unknown", ln.code, f"{ln.code} (line {ln.n}) is in none of the loaded code "
-                     f"sets ({self.shared.procedure_sets}): no edit, limit or indicator could be checked for it",
-                     codes=[ln.code], lines=[ln.n], explanation=self.searched(*_PROCEDURE_SETS))
-
-    def _verdicts(self, ln: Any) -> tuple[dict[str, fee.Verdict] | None, FeeRow | None]:
-        rows = ln.info.fee
-        if not rows or "" not in rows:
-            return None, None
-        pair = self._fee_row(ln, "")
-        if pair is None:
-            return None, None
-        row = pair[1]
-        key = (ln.code, self.ix.sources[row.source].id)
-        cache = self.shared.verdicts
-        if key not in cache:
-            base = {**row.fields(), "procedure": ln.code}
-            cache[key] = fee.modifier_verdicts(base, has_26_row="26" in rows, has_tc_row="TC" in rows)
-        return cache[key], row
-
-    def _modifiers(self, ln: Any) -> None:
-        mods = ln.modifiers
-        if not mods:
-            return
-        if self.ix.modifiers:
-            for m in mods:
-                if f"MOD:{m}" in self.ix.modifiers:
-                    continue
-                severity, judges = modifiers.unknown_severity(self.shared.modifier_lists, m, ln.dos)
-                named = ", ".join(f"{releases.name(r.kind)} {r.release}" for r in judges) or self.shared.modifier_sets
-                note = "" if severity == "error" else (
-                    f"; the lists loaded are not of {ln.dos.year}, so a modifier added or dropped since may be valid "
-                    "on the date of service")
-                self.add(severity, "modifier.unknown", f"MOD:{m}", f"modifier {m} (line {ln.n}) is not in the "
-                         f"modifier code sets ({named}){note}", codes=[f"MOD:{m}", ln.code], lines=[ln.n],
-                         explanation=self.searched(*_MODIFIER_SETS))
-        for m in modifiers.em_only_misused(ln.local, mods):
-            c = modifiers.modifier_class(m)
-            self.add("warning", "modifier.em-only", f"MOD:{m}", f"{m} on {ln.code} (line {ln.n}): {ln.code} is not "
-                     f"an evaluation and management service; {c.meaning} ({c.source})", codes=[f"MOD:{m}", ln.code],
-                     lines=[ln.n])
-        verdicts, row = self._verdicts(ln)
-        if verdicts and row is not None:
-            release = self.ix.sources[row.source].release
-            for m in mods:
-                v = verdicts.get(m)
-                if v is not None and v.severity is not None:
-                    self.add(v.severity, "mpfs.modifier-not-allowed", f"MOD:{m}",
-                             f"{m} on {ln.code} (line {ln.n}): {v.reason} (fee schedule {release})",
-                             codes=[f"MOD:{m}", ln.code], lines=[ln.n], explanation=[self._fee_edge(ln.code, "", row)])
-        for i, a in enumerate(mods):
-            for b in mods[i + 1:]:
-                rule = modifiers.exclusive(a, b)
-                if rule:
-                    self.add(rule.severity, "modifier.exclusive", f"MOD:{a}", f"line {ln.n}: {rule.reason}",
-                             codes=[f"MOD:{a}", f"MOD:{b}", ln.code], lines=[ln.n],
-                             explanation=[edge("kg:conflictsWith", f"MOD:{a}", f"MOD:{b}",
-                                               "kgraph/rules/tables/modifier_exclusive.csv", None,
-                                               reason=rule.reason, cmsSource=rule.source)])
-
-    # --- diagnoses ----------------------------------------------------------------------------------
-
-    def _diagnoses(self, ln: Any, no_evidence: list[Any]) -> None:
-        if not ln.diagnoses:
-            self.add("warning", "dx.missing", ln.code, f"line {ln.n} ({ln.code}) has no diagnosis; every claim line "
-                     "points to at least one", codes=[ln.code], lines=[ln.n])
-            return
-        if self.shared.fys:
-            choice = self.shared.fy_choice(ln.dos)
-            if choice.fy is None:
-                for dx in ln.diagnoses:
-                    self.add("error", "icd10cm.before-icd10", dx, f"line {ln.n}: {dx.partition(':')[2]} is an "
-                             f"ICD-10-CM code, but the date of service {ln.dos.isoformat()} is before "
-                             f"{icd.icd10_start().isoformat()}, when ICD-9-CM was in force",
-                             codes=[dx, ln.code], lines=[ln.n])
-                return
-            for dx in ln.diagnoses:
-                self._dx_valid(ln, dx, choice.fy)
-        if not ln.info.supports:
-            no_evidence.append(ln)
-            return
-        self._dx_support(ln)
-
-    def _dx_valid(self, ln: Any, dx: str, fy: int) -> None:
-        key = (dx, fy)
-        cache = self.shared.dx
-        if key not in cache:
-            cache[key] = dx_verdict(self.ix, self.shared.icd_source, dx, fy)
-        verdict = cache[key]
-        if verdict is None:
-            return
-        rule, severity, message, suggestion, evidence = verdict
-        self.add(severity, rule, dx, f"line {ln.n}: {message}", codes=[dx, ln.code], lines=[ln.n],
-                 explanation=[{**evidence, "qualifiers": dict(evidence["qualifiers"])}], suggestion=suggestion)
-
-    def _dx_support(self, ln: Any) -> None:
-        evidence = ln.info.supports
-        supporting = {e[0] for e in evidence}
-        for dx in ln.diagnoses:
-            code = dx
-            while code:
-                if code in supporting:
-                    return
-                code = self.ix.icd_parent.get(code, "")
-        listed = sorted(supporting)
-        stated = ", ".join(d.partition(":")[2] for d in ln.diagnoses)
-        self.add("warning", "dx.unsupported", ln.code,
-                 f"line {ln.n}: the graph holds no evidence that {stated} (or a code above it) supports {ln.code}; "
-                 f"it lists {', '.join(c.partition(':')[2] for c in listed[:10])}", codes=[ln.code, *ln.diagnoses],
-                 lines=[ln.n], suggestion=listed[:10],
-                 explanation=[edge("kg:supports", e[0], ln.code, e[1], e[2], **e[3]) for e in evidence[:10]])
-
-    def _no_evidence(self, lines: list[Any]) -> None:
-        codes = list(dict.fromkeys(ln.code for ln in lines))
-        shown = ", ".join(codes[:10]) + (f" and {len(codes) - 10} more" if len(codes) > 10 else "")
-        self.add("info", "dx.no-evidence", codes[0], f"the graph holds no diagnosis evidence for {shown} (no "
-                 "briefing covers them), so their diagnoses were checked against the code set only",
-                 codes=codes, lines=[ln.n for ln in lines], explanation=self.searched("briefing"))
-
-    # --- claim-wide per code -------------------------------------------------------------------------
-
-    def _taxonomy(self, claim: Any) -> None:
-        taxonomy = claim.taxonomy
-        if taxonomy is None:
-            return
-        if self.ix.nucc and taxonomy not in self.ix.nucc:
-            self.add("warning", "taxonomy.unknown", taxonomy, f"taxonomy {taxonomy.partition(':')[2]} is not in the "
-                     f"NUCC code set ({self.ix.data_versions.get('nucc', '')})", codes=[taxonomy],
-                     explanation=self.searched("nucc"))
-        chain, code = set(), taxonomy
-        while code and code not in chain:
-            chain.add(code)
-            code = self.ix.nucc_parent.get(code, "")
-        done: set[str] = set()
-        for ln in claim.lines:
-            listed = ln.info.specialties
-            if not listed or ln.code in done:
-                continue
-            done.add(ln.code)
-            if chain & {e[0] for e in listed}:
-                continue
-            names = ", ".join(f"{e[0].partition(':')[2]} ({e[3].get('statedSpecialty', '')})" for e in listed)
-            self.add("info", "taxonomy.not-listed", ln.code,
-                     f"the rendering provider's taxonomy {taxonomy.partition(':')[2]} is not among the specialties "
-                     f"the graph lists for {ln.code}: {names}", codes=[ln.code, taxonomy],
-                     lines=[x.n for x in claim.lines if x.code == ln.code],
-                     explanation=[edge("kg:reportedBy", ln.code, e[0], e[1], e[2], **e[3]) for e in listed])
-
-    def _payer_gaps(self, claim: Any) -> None:
-        payer = claim.payer or (None if claim.payer_raw else MEDICARE)
-        if payer is None:
-            return
-        payers = [payer] + ([self.ix.payer_parent[payer]] if payer in self.ix.payer_parent else [])
-        done: set[str] = set()
-        for ln in claim.lines:
-            if ln.code in done:
-                continue
-            done.add(ln.code)
-            for p in payers:
-                gaps = self.ix.payer_gaps.get((ln.code, p))
-                if not gaps:
-                    continue
-                name = self.ix.payer_labels.get(p, p)
-                self.add("info", "payer.gap", ln.code,
-                         f"policy not available: the graph holds no coverage position of {name} for {ln.code} "
-                         f"({gaps[0][1]})", codes=[ln.code, p], lines=[x.n for x in claim.lines if x.code == ln.code],
-                         explanation=[edge("kg:hasGap", ln.code, p, g[2], g[3], field=g[0], gapText=g[1])
-                                      for g in gaps])
 
 
 _SHARED: dict[int, Shared] = {}

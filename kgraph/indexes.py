@@ -435,8 +435,9 @@ def collect(database: ox.Store, build: str = "", *, progress: Callable[[str], No
     for iri, f in _rows(database, "FeeScheduleRow").items():
         if "procedure" in f:
             modifier = str(f.get("modifier", "")).partition(":")[2]
-            row = FeeRow(*(str(f.get(k, "")).partition(":")[2] if k == "endoBase" else str(f.get(k, ""))
-                           for k in FEE_FIELDS), *line_of(iri))
+            values = [str(f.get(k, "")).partition(":")[2] if k == "endoBase" else str(f.get(k, ""))
+                      for k in FEE_FIELDS]
+            row = FeeRow._make([*values, *line_of(iri)])
             fee[f["procedure"]].setdefault(modifier, []).append(row)
     say(f"indexes: code-set rows read ({time.perf_counter() - started:.1f} s)")
 

@@ -139,13 +139,14 @@ def modifier_verdicts(code_row: Mapping[str, object], *, has_26_row: bool, has_t
     for field, column, mods in tables.derived("indicator-fields", _fields):
         value = get.get(field, "")
         row = indicators.get((field, value))
+        verdict: tuple[bool, Any, str]
         if row is None:
             verdict = (False, "error", f"{column} {value or '(blank)'}: undocumented value")
         else:
             verdict = (row.allowed == "yes", row.severity or None, f"{column} {value}: "
                        + row.reason.replace("{endo}", endo))
         for mod in mods:
-            out[mod] = Verdict(mod, *verdict)  # type: ignore[arg-type]
+            out[mod] = Verdict(mod, *verdict)
     anesthesia = in_ranges(code, ANESTHESIA())
     for mod in modifiers_of_class("anesthesia"):
         if anesthesia:

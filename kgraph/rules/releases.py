@@ -72,7 +72,8 @@ def family(kind: str) -> Any:
 
 def name(kind: str) -> str:
     """What users call a source kind ("NCCI PTP", "fee schedule", ...)."""
-    return family(kind).name  # type: ignore[no-any-return]
+    found: str = family(kind).name
+    return found
 
 
 def kinds() -> list[str]:

@@ -25,7 +25,7 @@ from kgraph.errors import KGraphError
 T = TypeVar("T")
 
 _ROWS: dict[str, tuple[Any, ...]] = {}
-_TYPES: dict[str, type] = {}
+_TYPES: dict[str, Any] = {}
 _DERIVED: dict[str, Any] = {}
 _RESET: list[Callable[[], None]] = []
 
@@ -40,9 +40,9 @@ def _load(name: str) -> tuple[Any, ...]:
     text = (resources.files("kgraph.rules") / "tables" / f"{name}.csv").read_text(encoding="utf-8")
     reader = csv.reader(io.StringIO(text))
     header = next(reader)
-    kind = _TYPES.get(name)
+    kind: Any = _TYPES.get(name)
     if kind is None:
-        kind = _TYPES[name] = NamedTuple(f"{name.title().replace('_', '')}Row", [(h, str) for h in header])  # type: ignore[misc]
+        kind = _TYPES[name] = NamedTuple(f"{name.title().replace('_', '')}Row", [(h, str) for h in header])
     out = []
     for cells in reader:
         if not cells:
@@ -62,7 +62,7 @@ def rows(name: str) -> tuple[Any, ...]:
     return found
 
 
-def row_type(name: str) -> type:
+def row_type(name: str) -> Any:
     """The NamedTuple class of a table's rows."""
     rows(name)
     return _TYPES[name]
@@ -71,7 +71,8 @@ def row_type(name: str) -> type:
 def derived(key: str, build: Callable[[], T]) -> T:
     """``build()``, computed once and kept until a table is replaced."""
     try:
-        return _DERIVED[key]  # type: ignore[no-any-return]
+        found: T = _DERIVED[key]
+        return found
     except KeyError:
         value = _DERIVED[key] = build()
         return value

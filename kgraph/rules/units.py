@@ -89,6 +89,9 @@ def addon(rows: Sequence[AddOnRow], day: date, code: str, codes: Iterable[str]) 
     if primaries & (set(codes) - {code}):
         return None
     order = {"error": 0, "warning": 1, "info": 2}
-    kinds = sorted({r.edit_type for r in live},
-                   key=lambda t: (order.get(edit_type(t).severity, 3) if edit_type(t) else 3, t))
+    def restrictive(value: str) -> tuple[int, str]:
+        rule = edit_type(value)
+        return (order.get(rule.severity, 3) if rule is not None else 3), value
+
+    kinds = sorted({r.edit_type for r in live}, key=restrictive)
     return AddOnVerdict(kinds[0], edit_type(kinds[0]), tuple(sorted(primaries)), tuple(live))
