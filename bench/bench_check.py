@@ -10,8 +10,9 @@ Generators (both read their codes from the real files of ../shared/data, fixed s
 * ``ptp-pairs``: each claim a real active PTP pair of the July 2024 file plus 0-4 codes of the MUE
   file, every line with one diagnosis from a short list of common codes, dates in 2024 Q3.
 
-Each measurement runs in a fresh subprocess: ``check_many`` over the JSON Lines file with every
-result serialised as the CLI writes it (``kgraph check claims.jsonl --format json``). With
+Each measurement runs in a fresh subprocess: the CLI's batch path over the JSON Lines file, every
+result serialised as ``kgraph check claims.jsonl --format json`` writes it (one process; and with
+``--workers N``, this branch's option for batches). With
 ``--before-src DIR --before-store STORE`` (a checkout of the parent commit, e.g. ``git worktree
 add /tmp/kg-main main``, and a full build made by it), each round runs before and after on the
 same file, alternating which goes first, and prints the paired ratio after / before; the median
@@ -130,29 +131,35 @@ def ptp_pairs(n: int, seed: int) -> list[str]:
 
 GENERATORS = {"mixed": mixed, "ptp-pairs": ptp_pairs}
 
-# the CLI's batch path: kgraph check claims.jsonl --format json (one JSON line per result)
+# the CLI's batch path, ``kgraph check claims.jsonl --format json [--workers N]``: JSON Lines in, a JSON
+# line per result out (this branch: kgraph.check_batch.check_jsonl; the parent commit: check_many + json)
 CHECK = """
 import io, json, resource, sys, time
 import kgraph
 from kgraph.check import check_many, read_claims
 from kgraph.indexes import load_indexes
+workers = int(sys.argv[3])
 try:
-    from kgraph.check import dumps_line          # this branch: the CLI's own serialiser
-except ImportError:
-    dumps_line = lambda r: json.dumps(r.to_json())  # the parent commit's CLI
+    from kgraph.check_batch import check_jsonl
+except ImportError:  # the parent commit's CLI
+    if workers > 1:
+        raise SystemExit("the baseline has no --workers")
+    def check_jsonl(store, handle, workers=1):
+        for r in check_many(store, read_claims(handle)):
+            yield json.dumps(r.to_json()), r.status
 store = kgraph.open(sys.argv[1])
 t = time.perf_counter(); load_indexes(store); load = time.perf_counter() - t
 statuses, findings, out_bytes = {}, 0, 0
-profile = len(sys.argv) > 3
+profile = len(sys.argv) > 4
 if profile:
     import cProfile, pstats
     prof = cProfile.Profile(); prof.enable()
 t, cpu = time.perf_counter(), time.process_time()
 with open(sys.argv[2], encoding="utf-8") as handle:
-    for result in check_many(store, read_claims(handle)):
-        out_bytes += len(dumps_line(result))
-        statuses[result.status] = statuses.get(result.status, 0) + 1
-        findings += len(result.findings)
+    for text, status in check_jsonl(store, handle, workers=workers):
+        out_bytes += len(text)
+        statuses[status] = statuses.get(status, 0) + 1
+        findings += text.count('"severity"')
 seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
 if profile:
     prof.disable(); pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(25)
@@ -163,9 +170,9 @@ print(json.dumps({"claims": n, "load_s": load, "seconds": seconds, "per_s": n / 
 """
 
 
-def run(src: Path, store: str, batch: Path, profile: bool = False) -> dict:
+def run(src: Path, store: str, batch: Path, profile: bool = False, workers: int = 1) -> dict:
     env = {**os.environ, "PYTHONPATH": str(src)}
-    args = [PY, "-c", CHECK, store, str(batch)] + (["profile"] if profile else [])
+    args = [PY, "-c", CHECK, store, str(batch), str(workers)] + (["profile"] if profile else [])
     out = subprocess.run(args, capture_output=True, text=True, cwd=src, env=env, check=False)
     if out.returncode != 0:
         raise SystemExit(f"{src}: the check run failed:\n{out.stderr[-3000:]}")
@@ -184,6 +191,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20240801)
     parser.add_argument("--generator", choices=[*GENERATORS, "all"], default="all")
     parser.add_argument("--profile", action="store_true", help="cProfile one run of this checkout (stderr)")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="also measure this checkout with --workers N (the CLI's batch option; 1: skip)")
     args = parser.parse_args()
     if bool(args.before_src) != bool(args.before_store):
         parser.error("give --before-src and --before-store together")
@@ -197,18 +206,23 @@ def main() -> None:
             if args.profile:
                 run(ROOT, args.store, batch, profile=True)
                 continue
-            ratios, afters, befores = [], [], []
+            ratios, afters, befores, parallel = [], [], [], []
             for r in range(args.rounds):
-                sides = [("after", ROOT, args.store)]
+                sides = [("after", ROOT, args.store, 1)]
+                if args.workers > 1:
+                    sides.append(("workers", ROOT, args.store, args.workers))
                 if args.before_src:
-                    sides.append(("before", args.before_src, args.before_store))
-                    if r % 2:
-                        sides.reverse()  # alternate which side runs first
-                got = {side: run(src, store, batch) for side, src, store in sides}
+                    sides.append(("before", args.before_src, args.before_store, 1))
+                if r % 2:
+                    sides.reverse()  # alternate which side runs first
+                got = {side: run(src, store, batch, workers=w) for side, src, store, w in sides}
                 after = got["after"]
                 afters.append(after["per_s"])
                 line = (f"  round {r + 1}: after {after['per_s']:,.0f} claims/s ({after['per_cpu_s']:,.0f}/CPU s, "
                         f"{after['findings_per_claim']:.2f} findings/claim, {after['statuses']})")
+                if "workers" in got:
+                    parallel.append(got["workers"]["per_s"])
+                    line += f"; --workers {args.workers}: {parallel[-1]:,.0f} claims/s"
                 if "before" in got:
                     before = got["before"]
                     befores.append(before["per_s"])
@@ -216,13 +230,16 @@ def main() -> None:
                     line += (f"; before {before['per_s']:,.0f} claims/s ({before['findings_per_claim']:.2f} "
                              f"findings/claim, {before['statuses']}); ratio {ratios[-1]:.2f}x")
                 print(line, flush=True)
-            print(f"  {name}: median after {statistics.median(afters):,.0f} claims/s end to end, peak RSS "
-                  f"{after['peak_rss_mb']} MB, index load {after['load_s']:.2f} s")
+            print(f"  {name}: median after {statistics.median(afters):,.0f} claims/s end to end (one process), peak "
+                  f"RSS {after['peak_rss_mb']} MB, index load {after['load_s']:.2f} s")
+            if parallel:
+                print(f"  {name}: median with --workers {args.workers}: {statistics.median(parallel):,.0f} claims/s")
             if ratios:
+                par = [p / b for p, b in zip(parallel, befores, strict=False)]
                 print(f"  {name}: median before {statistics.median(befores):,.0f} claims/s; paired ratio after / "
                       f"before: median {statistics.median(ratios):.2f}x (rounds: "
-                      f"{', '.join(f'{x:.2f}' for x in ratios)})")
-
+                      f"{', '.join(f'{x:.2f}' for x in ratios)})"
+                      + (f"; --workers {args.workers} / before: median {statistics.median(par):.2f}x" if par else ""))
 
 if __name__ == "__main__":
     main()

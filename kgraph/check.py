@@ -173,6 +173,12 @@ def _modifier(raw: str) -> str | None:
 
 
 @lru_cache(maxsize=4096)
+def _taxonomy(raw: str) -> str | None:
+    local = raw.removeprefix("NUCC:").upper()
+    return "NUCC:" + local if ns.is_valid("NUCC", local) else None
+
+
+@lru_cache(maxsize=4096)
 def _parse_date(raw: str) -> date | None:
     try:
         return date.fromisoformat(raw) if len(raw) == 10 else None
@@ -219,7 +225,7 @@ def _parse(claim: Any, ix: Indexes, default_id: str) -> _Claim:
     cid = claim.get("id")
     cid = default_id if cid is None else str(cid)
     problems: list[str] = []
-    unknown = [f"'{k}'" for k in claim.keys() - _CLAIM_FIELDS]
+    unknown = [] if claim.keys() <= _CLAIM_FIELDS else [f"'{k}'" for k in claim.keys() - _CLAIM_FIELDS]
     claim_date = claim.get("date")
     dos = _as_date(claim_date) if claim_date is not None else None
     if claim_date is not None and dos is None:
@@ -231,10 +237,8 @@ def _parse(claim: Any, ix: Indexes, default_id: str) -> _Claim:
     taxonomy = None
     if claim.get("taxonomy"):
         raw = str(claim["taxonomy"]).strip()
-        local = raw.removeprefix("NUCC:").upper()
-        if ns.is_valid("NUCC", local):
-            taxonomy = "NUCC:" + local
-        else:
+        taxonomy = _taxonomy(raw)
+        if taxonomy is None:
             problems.append(f"taxonomy {raw!r} is not a NUCC taxonomy code (10 characters ending in X)")
     payer_raw = claim.get("payer")
     payer = _payer(str(payer_raw), ix) if payer_raw else None
@@ -430,7 +434,13 @@ def check_many(store: Any, claims: Iterable[dict[str, Any] | ClaimError]) -> Ite
 def read_claims(stream: IO[str], *, display: str = "<claims>") -> Iterator[dict[str, Any] | ClaimError]:
     """Claims from JSON Lines, one object per line (blank lines skipped), streamed; a line that is
     not a JSON object yields a ``ClaimError`` naming ``display`` and its 1-based line."""
-    for number, text in enumerate(stream, start=1):
+    return claims_from(enumerate(stream, start=1), display=display)
+
+
+def claims_from(numbered: Iterable[tuple[int, str]], *, display: str = "<claims>") -> Iterator[dict[str, Any] |
+                                                                                                  ClaimError]:
+    """``read_claims`` over (1-based line, text) pairs (a chunk of a file, in a worker process)."""
+    for number, text in numbered:
         if not text.strip():
             continue
         try:

@@ -142,8 +142,11 @@ class Checker(LineChecks):
         dates = sorted({ln.dos for ln in claim.lines})
         self._claim_level(claim, dates)
         by_date: dict[date, list[Any]] = {}
-        for ln in claim.lines:
-            by_date.setdefault(ln.dos, []).append(ln)
+        if len(dates) == 1:
+            by_date[dates[0]] = claim.lines
+        else:
+            for ln in claim.lines:
+                by_date.setdefault(ln.dos, []).append(ln)
         for dos, lines in by_date.items():
             self._ptp(dos, lines)
             self._mue(dos, lines)
@@ -184,9 +187,9 @@ class Checker(LineChecks):
     # --- claim level ------------------------------------------------------------------------------
 
     def _claim_level(self, claim: Any, dates: list[date]) -> None:
-        from kgraph.check import CLAIM_FIELDS, LINE_FIELDS
-
         if claim.unknown_fields:
+            from kgraph.check import CLAIM_FIELDS, LINE_FIELDS
+
             self.add("info", "claim.unknown-field", f"claim:{claim.id}",
                      f"not read: {', '.join(claim.unknown_fields)} (a claim has {', '.join(CLAIM_FIELDS)}; a line "
                      f"has {', '.join(LINE_FIELDS)})")
@@ -342,6 +345,8 @@ class Checker(LineChecks):
         for ln in lines:
             if ln.info.mue:
                 by_code.setdefault(ln.code, []).append(ln)
+        if not by_code:
+            return
         for code, group in by_code.items():
             rows = self._in_force("ncci-mue", group[0].info.mue, dos)
             if not rows:

@@ -218,7 +218,7 @@ class LineChecks:
 
     def _dx_support(self, ln: Any) -> None:
         evidence = ln.info.supports
-        supporting = {e[0] for e in evidence}
+        supporting = {e.other for e in evidence}
         for dx in ln.diagnoses:
             code = dx
             while code:
@@ -231,7 +231,8 @@ class LineChecks:
                  f"line {ln.n}: the graph holds no evidence that {stated} (or a code above it) supports {ln.code}; "
                  f"it lists {', '.join(c.partition(':')[2] for c in listed[:10])}", codes=[ln.code, *ln.diagnoses],
                  lines=[ln.n], suggestion=listed[:10],
-                 explanation=[edge("kg:supports", e[0], ln.code, e[1], e[2], **e[3]) for e in evidence[:10]])
+                 explanation=[edge("kg:supports", e.other, ln.code, e.file, e.line, **e.qualifiers)
+                              for e in evidence[:10]])
 
     def _no_evidence(self, lines: list[Any]) -> None:
         codes = list(dict.fromkeys(ln.code for ln in lines))
@@ -260,14 +261,16 @@ class LineChecks:
             if not listed or ln.code in done:
                 continue
             done.add(ln.code)
-            if chain & {e[0] for e in listed}:
+            if chain & {e.other for e in listed}:
                 continue
-            names = ", ".join(f"{e[0].partition(':')[2]} ({e[3].get('statedSpecialty', '')})" for e in listed)
+            names = ", ".join(f"{e.other.partition(':')[2]} ({e.qualifiers.get('statedSpecialty', '')})"
+                              for e in listed)
             self.add("info", "taxonomy.not-listed", ln.code,
                      f"the rendering provider's taxonomy {taxonomy.partition(':')[2]} is not among the specialties "
                      f"the graph lists for {ln.code}: {names}", codes=[ln.code, taxonomy],
                      lines=[x.n for x in claim.lines if x.code == ln.code],
-                     explanation=[edge("kg:reportedBy", ln.code, e[0], e[1], e[2], **e[3]) for e in listed])
+                     explanation=[edge("kg:reportedBy", ln.code, e.other, e.file, e.line, **e.qualifiers)
+                                  for e in listed])
 
     def _payer_gaps(self, claim: Any) -> None:
         payer = claim.payer or (None if claim.payer_raw else MEDICARE)
@@ -286,8 +289,8 @@ class LineChecks:
                 name = self.ix.payer_labels.get(p, p)
                 self.add("info", "payer.gap", ln.code,
                          f"policy not available: the graph holds no coverage position of {name} for {ln.code} "
-                         f"({gaps[0][1]})", codes=[ln.code, p], lines=[x.n for x in claim.lines if x.code == ln.code],
-                         explanation=[edge("kg:hasGap", ln.code, p, g[2], g[3], field=g[0], gapText=g[1])
+                         f"({gaps[0].text})", codes=[ln.code, p], lines=[x.n for x in claim.lines if x.code == ln.code],
+                         explanation=[edge("kg:hasGap", ln.code, p, g.file, g.line, field=g.field, gapText=g.text)
                                       for g in gaps])
 
 

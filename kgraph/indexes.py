@@ -45,7 +45,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyoxigraph as ox
 
@@ -55,8 +55,8 @@ from kgraph.rules.releases import Release, release_start
 from kgraph.rules.rows import FEE_FIELDS, AddOnRow, FeeRow, MUERow, PTPRow
 
 #: bump when the layout of the pickled dict changes; an index of another version is not read
-#: (3: typed rows of kgraph.rules.rows, sources with their scope)
-FORMAT = 3
+#: (4: typed rows of kgraph.rules.rows, sources with their scope, Evidence and PayerGap rows)
+FORMAT = 4
 INDEX_DIR = "indexes"
 INDEX_FILE = "check.pickle"
 #: source kinds whose files name existing codes of each kind (validate.CODE_SETS)
@@ -65,6 +65,24 @@ MODIFIER_KINDS = ("hcpcs", "modifiers", "cpt-modifiers", "mpfs")
 _ROW_LINE = re.compile(r"/L(\d+)(?:-\d+)?$")
 _KG = ns.KG
 _PREFIXES = ns.PREFIXES
+
+
+class Evidence(NamedTuple):
+    """A briefing statement behind an edge: the code at its other end, file, line and qualifiers."""
+
+    other: str
+    file: str
+    line: int
+    qualifiers: dict[str, str]
+
+
+class PayerGap(NamedTuple):
+    """A "data not available" gap of a payer for a code: the field, its text, file and line."""
+
+    field: str
+    text: str
+    file: str
+    line: int
 
 
 #: a loaded source as a check names it in evidence (the rules' ``Release``: kind, file, release, the
@@ -103,9 +121,9 @@ class Indexes:
     modifiers: dict[str, str]
     nucc: frozenset[str]
     nucc_parent: dict[str, str]
-    supports: dict[str, list[tuple[str, str, int, dict[str, str]]]]
-    specialties: dict[str, list[tuple[str, str, int, dict[str, str]]]]
-    payer_gaps: dict[tuple[str, str], list[tuple[str, str, str, int]]]
+    supports: dict[str, list[Evidence]]
+    specialties: dict[str, list[Evidence]]
+    payer_gaps: dict[tuple[str, str], list[PayerGap]]
     payers: dict[str, str]
     payer_labels: dict[str, str]
     payer_parent: dict[str, str]
@@ -367,7 +385,7 @@ def _ptp(database: ox.Store, sources: list[SourceInfo], builder: _PTPBuilder,
             builder.add(sid, line, row)
 
 
-def _evidence(database: ox.Store, relation: str) -> dict[str, list[tuple[str, str, int, dict[str, str]]]]:
+def _evidence(database: ox.Store, relation: str) -> dict[str, list[Evidence]]:
     """object or subject -> (other end, file, line, qualifiers) for the statement nodes of a relation."""
     q = f"""SELECT ?a ?s ?o ?file ?line ?q ?v WHERE {{ ?a rdf:predicate kg:{relation} ; rdf:subject ?s ;
       rdf:object ?o ; kg:line ?line ; kg:source ?src . ?src kg:file ?file .
@@ -379,11 +397,11 @@ def _evidence(database: ox.Store, relation: str) -> dict[str, list[tuple[str, st
             entry = found[a.value] = (_curie(s), _curie(o), file.value, int(line.value), {})
         if q_ is not None:
             entry[4][q_.value.removeprefix(_KG)] = v.value
-    out: dict[str, list[tuple[str, str, int, dict[str, str]]]] = defaultdict(list)
+    out: dict[str, list[Evidence]] = defaultdict(list)
     for s, o, file, line, quals in found.values():
         # supports: diagnosis -> procedure, keyed by the procedure; reportedBy: procedure -> taxonomy
         key, other = (o, s) if relation == "supports" else (s, o)
-        out[key].append((other, file, line, quals))
+        out[key].append(Evidence(other, file, line, quals))
     return {k: sorted(v, key=lambda e: (e[1], e[2], e[0])) for k, v in out.items()}
 
 
@@ -447,13 +465,13 @@ def collect(database: ox.Store, build: str = "", *, progress: Callable[[str], No
         if s.value.startswith(_PREFIXES["NUCC"]):
             nucc_parent[_curie(s)] = _curie(o)
     payers, labels, parents = _payers(database)
-    gaps: dict[tuple[str, str], list[tuple[str, str, str, int]]] = defaultdict(list)
+    gaps: dict[tuple[str, str], list[PayerGap]] = defaultdict(list)
     payer_ns = _PREFIXES["PAYER"]
     q = """SELECT ?about ?ctx ?field ?text ?file ?line WHERE { ?g a kg:Gap ; kg:about ?about ; kg:context ?ctx ;
       kg:field ?field ; kg:gapText ?text ; kg:line ?line ; kg:source ?src . ?src kg:file ?file }"""
     for about, ctx, fld, text, file, line in _select(database, q):
         if ctx.value.startswith(payer_ns):
-            gaps[(_curie(about), _curie(ctx))].append((fld.value, text.value, file.value, int(line.value)))
+            gaps[(_curie(about), _curie(ctx))].append(PayerGap(fld.value, text.value, file.value, int(line.value)))
     columns = builder.sorted_columns()
     return Indexes(
         build=build, sources=sources, data_versions=_data_versions(sources), codes=builder.codes, **columns,

@@ -20,6 +20,7 @@ The ``slow`` tests use the full build of ../shared/data (conftest ``full_store``
 
 from __future__ import annotations
 
+import io
 import json
 import pickle
 import tracemalloc
@@ -321,6 +322,18 @@ def test_error_line_spec():
         parse_line_spec("74360xa")
     with pytest.raises(ClaimError, match=r"^--line '74360--26': expected CODE\[-MOD...\]\[xUNITS\], e.g. 74360-26x2$"):
         parse_line_spec("74360--26")
+    # issue 13: a lower-case modifier starting with x is a modifier, not units
+    assert parse_line_spec("43249-xs") == {"code": "43249", "modifiers": ["xs"], "units": 1}
+    assert parse_line_spec("43249-xsx3") == {"code": "43249", "modifiers": ["xs"], "units": 3}
+
+
+def test_error_a_cpt_code_with_the_hcpcs_prefix_says_so(store):
+    with pytest.raises(ClaimError) as info:
+        check(store, claim({"code": "HCPCS:74360", "diagnoses": ["K22.2"]}))
+    assert info.value.problems == ["line 1: code 'HCPCS:74360' is written with the wrong prefix: 74360 is a CPT code "
+                                   "(write CPT:74360 or 74360)"]
+    # 43249-xs reads as modifier XS, which the HCPCS file lists
+    assert "modifier.unknown" not in rules(check(store, claim({**parse_line_spec("43249-xs"), "diagnoses": ["K22.2"]})))
 
 
 def test_unknown_fields_are_reported_not_dropped_silently(store):
@@ -516,3 +529,18 @@ def test_ptp_rows_read_from_the_store_equal_those_read_again_from_the_file(store
     monkeypatch.setattr(indexes, "_source_file", lambda database, source: None)  # as if the file had moved
     from_store = rows()
     assert len(from_store) == 3585 and from_store == from_file
+
+
+def test_batches_on_two_processes_give_the_same_lines_in_order(store):
+    from kgraph import check_batch
+
+    lines = [json.dumps(claim("43214", "74360-26x2", date=f"2024-08-{1 + i % 28:02d}") | {"id": f"p{i}"})
+             for i in range(1200)] + ["not json", json.dumps(claim("74360x0"))]
+    text = "\n".join(lines) + "\n"
+    one = list(check_batch.check_jsonl(store, io.StringIO(text), workers=1))
+    two = list(check_batch.check_jsonl(store, io.StringIO(text), workers=2))
+    assert one == two and len(one) == 1202  # 1202 claims in 3 chunks of up to 512, back in input order
+    assert [json.loads(t)["id"] for t, _ in two[:3]] == ["p0", "p1", "p2"]
+    assert two[-2][1] == "error" and json.loads(two[-2][0])["input_line"] == 1201
+    out = run_cli(store, "-", "--format", "json", "--workers", "2", input=text)
+    assert out.exit_code == 1 and out.output.splitlines() == [t for t, _ in one]
