@@ -543,4 +543,5 @@ def test_batches_on_two_processes_give_the_same_lines_in_order(store):
     assert [json.loads(t)["id"] for t, _ in two[:3]] == ["p0", "p1", "p2"]
     assert two[-2][1] == "error" and json.loads(two[-2][0])["input_line"] == 1201
     out = run_cli(store, "-", "--format", "json", "--workers", "2", input=text)
-    assert out.exit_code == 1 and out.output.splitlines() == [t for t, _ in one]
+    stdin = [t for t, _ in check_batch.check_jsonl(store, io.StringIO(text), display="<stdin>")]
+    assert out.exit_code == 1 and out.output.splitlines() == stdin

@@ -90,24 +90,24 @@ def write(folder: Path) -> list[tuple[str, Path, dict[str, str]]]:
         ROWS[name] = {key: 7 + i for i, (key, *_rest) in enumerate(edits)}
         lines = [*_PTP_HEADER, *(f"{c1}\t{c2}\t\t{eff}\t{dele}\t{mi}\tWritten by the conformance suite"
                                  for _, c1, c2, eff, dele, mi in edits)]
-        path = folder / name
-        path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
-        extra = {"release": name.split("-", 1)[1][:10]}
-        if "excerpt" in name:
-            extra["scope"] = "excerpt"
-        out.append(("ncci-ptp", path, extra))
+        out.append(_release_file(folder, name, "ncci-ptp", lines, "\r\n"))
     for name, limits in MUE.items():
         ROWS[name] = {key: 2 + i for i, (key, *_rest) in enumerate(limits)}
         lines = ["hcpcs_code,mue_units,mue_mai,mue_rationale,mue_service",
                  *(f"{code},{units},{mai},Written by the conformance suite,Practitioner"
                    for _, code, units, mai in limits)]
-        path = folder / name
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        extra = {"release": name.split("-", 1)[1][:10]}
-        if "excerpt" in name:
-            extra["scope"] = "excerpt"
-        out.append(("ncci-mue", path, extra))
+        out.append(_release_file(folder, name, "ncci-mue", lines, "\n"))
     return out
+
+
+def _release_file(folder: Path, name: str, kind: str, lines: list[str], end: str) -> tuple[str, Path, dict[str, str]]:
+    """Write a release file named ``<kind>-<YYYY-MM-DD>[-excerpt].<ext>``; (kind, path, manifest extras)."""
+    path = folder / name
+    path.write_text(end.join(lines) + end, encoding="utf-8")
+    extra = {"release": name.split("-", 1)[1][:10]}
+    if "excerpt" in name:
+        extra["scope"] = "excerpt"
+    return kind, path, extra
 
 
 def line(file: str, key: str) -> int:
