@@ -206,7 +206,7 @@ def main() -> None:
             if args.profile:
                 run(ROOT, args.store, batch, profile=True)
                 continue
-            ratios, afters, befores, parallel = [], [], [], []
+            ratios, cpu_ratios, afters, befores, parallel = [], [], [], [], []
             for r in range(args.rounds):
                 sides = [("after", ROOT, args.store, 1)]
                 if args.workers > 1:
@@ -227,8 +227,10 @@ def main() -> None:
                     before = got["before"]
                     befores.append(before["per_s"])
                     ratios.append(after["per_s"] / before["per_s"])
-                    line += (f"; before {before['per_s']:,.0f} claims/s ({before['findings_per_claim']:.2f} "
-                             f"findings/claim, {before['statuses']}); ratio {ratios[-1]:.2f}x")
+                    cpu_ratios.append(after["per_cpu_s"] / before["per_cpu_s"])
+                    line += (f"; before {before['per_s']:,.0f} claims/s ({before['per_cpu_s']:,.0f}/CPU s, "
+                             f"{before['findings_per_claim']:.2f} findings/claim, {before['statuses']}); ratio "
+                             f"{ratios[-1]:.2f}x wall, {cpu_ratios[-1]:.2f}x CPU")
                 print(line, flush=True)
             print(f"  {name}: median after {statistics.median(afters):,.0f} claims/s end to end (one process), peak "
                   f"RSS {after['peak_rss_mb']} MB, index load {after['load_s']:.2f} s")
@@ -238,7 +240,8 @@ def main() -> None:
                 par = [p / b for p, b in zip(parallel, befores, strict=False)]
                 print(f"  {name}: median before {statistics.median(befores):,.0f} claims/s; paired ratio after / "
                       f"before: median {statistics.median(ratios):.2f}x (rounds: "
-                      f"{', '.join(f'{x:.2f}' for x in ratios)})"
+                      f"{', '.join(f'{x:.2f}' for x in ratios)}); per CPU second: median "
+                      f"{statistics.median(cpu_ratios):.2f}x"
                       + (f"; --workers {args.workers} / before: median {statistics.median(par):.2f}x" if par else ""))
 
 if __name__ == "__main__":
