@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any, NamedTuple
 
 from kgraph.rules import tables
+from kgraph.rules.readers import applies
 from kgraph.rules.rows import AddOnRow, MUERow
 
 #: an MUE of this many units: the code is never payable for the provider type
@@ -65,8 +66,10 @@ def mue(row: MUERow, units: Sequence[int]) -> MUEVerdict | None:
 
 
 def addon_in_effect(row: AddOnRow, day: date) -> bool:
-    ordinal = day.toordinal()
-    return (not row.effective or row.effective <= ordinal) and (not row.deletion or ordinal <= row.deletion)
+    """Whether an add-on edit row is in effect on ``day`` (``readers.applies``: the same rule as
+    a PTP edit's dates; the row keeps its dates as ordinals, 0 for none)."""
+    return applies(date.fromordinal(row.effective) if row.effective else None,
+                   date.fromordinal(row.deletion) if row.deletion else None, "", day)
 
 
 class AddOnVerdict(NamedTuple):
