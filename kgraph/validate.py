@@ -412,7 +412,7 @@ class _Validator:
                     primaries[row["addon"]].add(row["primary"])
             for addon, kinds in found.items():
                 # the most restrictive edit type of the code's rows (1 before 3 before 2)
-                types[addon] = min(kinds, key=_restrictive)
+                types[addon] = units.most_restrictive(kinds, "validate_severity")
             for addon, edit_type in sorted(types.items()):
                 if primaries[addon] & codes:
                     continue
@@ -448,12 +448,6 @@ class _Validator:
             focus = str(report.value(result, sh.focusNode))
             message = str(report.value(result, sh.resultMessage) or "violates a shape")
             self.add("error", "shacl.violation", ns.curie(focus), message)
-
-
-def _restrictive(edit_type: str) -> int:
-    """How restrictive an add-on edit type is (1 before 3 before 2), by the severity CMS's meaning gets."""
-    rule = units.edit_type(edit_type)
-    return ("error", "warning", "info").index(rule.validate_severity) if rule is not None else 3
 
 
 def validate(store: Store, *, as_of: date | str | None = None) -> Findings:

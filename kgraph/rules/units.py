@@ -91,10 +91,22 @@ def addon(rows: Sequence[AddOnRow], day: date, code: str, codes: Iterable[str]) 
     primaries = {r.primary for r in live if r.primary}
     if primaries & (set(codes) - {code}):
         return None
-    order = {"error": 0, "warning": 1, "info": 2}
-    def restrictive(value: str) -> tuple[int, str]:
-        rule = edit_type(value)
-        return (order.get(rule.severity, 3) if rule is not None else 3), value
+    kind = most_restrictive({r.edit_type for r in live})
+    return AddOnVerdict(kind, edit_type(kind), tuple(sorted(primaries)), tuple(live))
 
-    kinds = sorted({r.edit_type for r in live}, key=restrictive)
-    return AddOnVerdict(kinds[0], edit_type(kinds[0]), tuple(sorted(primaries)), tuple(live))
+
+def most_restrictive(types: Iterable[str], severity: str = "severity") -> str:
+    """The most restrictive of a code's add-on edit types (1 before 3 before 2): the one whose
+    meaning gets the gravest severity (``severity`` names the column: ``validate_severity`` for
+    ``kgraph validate``); an undocumented type comes last.
+
+    >>> most_restrictive(["2", "3"]), most_restrictive(["3", "1"], "validate_severity")
+    ('3', '1')
+    """
+    order = {"error": 0, "warning": 1, "info": 2}
+
+    def key(value: str) -> tuple[int, str]:
+        rule = edit_type(value)
+        return (order.get(getattr(rule, severity), 3) if rule is not None else 3), value
+
+    return min(types, key=key)
