@@ -1,11 +1,13 @@
 """Manifest -> readers -> records -> a new store, swapped in atomically.
 
 Input: a TOML manifest (default ``data/sources.toml``) listing sources as ``[[source]]`` tables
-with ``kind``, ``path`` (relative to the manifest), ``licence`` and optional ``release``, plus
-extra briefing files. Output: the opened ``Store``. Every source is read completely before
-anything is written; a build writes a new directory ``<store>.d/<build-id>/`` and only then
-swaps the ``<store>`` symlink with an atomic rename, so a failed or killed build leaves the
-previous store intact and openable. Two builds of one store at once: the second is refused.
+with ``kind``, ``path`` (relative to the manifest), ``licence``, optional ``release`` and optional
+``scope`` (``complete``, the default, or ``excerpt``: a few rows of a release, which
+``kgraph.rules.releases`` lets override only what they list), plus extra briefing files.
+Output: the opened ``Store``. Every source is read completely before anything is written; a
+build writes a new directory ``<store>.d/<build-id>/`` and only then swaps the ``<store>``
+symlink with an atomic rename, so a failed or killed build leaves the previous store intact and
+openable. Two builds of one store at once: the second is refused.
 
 Raises ``BuildError`` (with every problem of every source) when a source is refused (empty,
 not UTF-8, no title line ...) unless ``keep_going``, or when ``strict`` and any row was
@@ -38,6 +40,7 @@ from kgraph.errors import BuildError, Origin, StoreError
 from kgraph.indexes import write_indexes
 from kgraph.ranges import Expander
 from kgraph.records import Problem, Record
+from kgraph.rules.releases import SCOPES
 from kgraph.sources import READERS, payers
 from kgraph.store import QuadWriter, Store, builds_dir, load_lines, store_path
 from kgraph.store import open as open_store
@@ -55,6 +58,8 @@ class SourceSpec:
     path: Path
     licence: str = ""
     release: str = ""
+    #: "complete" (a whole release of its family) or "excerpt" (kgraph.rules.releases.SCOPES)
+    scope: str = "complete"
     origin: Origin = field(default_factory=lambda: Origin("<command line>"))
 
     @property
@@ -122,6 +127,10 @@ def read_manifest(manifest: str | os.PathLike[str]) -> list[SourceSpec]:
         except BuildError as exc:
             errors.append(str(exc))
             continue
+        scope = entry.get("scope", "complete")
+        if scope not in SCOPES:
+            errors.append(f"{where}: scope {scope!r} is not one of {', '.join(SCOPES)}")
+            continue
         where_path = Path(rel) if rel.startswith(("pkg:", "builtin:")) else path.parent / rel
         if kind == "briefings":  # a folder: every briefing in it
             try:
@@ -130,7 +139,7 @@ def read_manifest(manifest: str | os.PathLike[str]) -> list[SourceSpec]:
                 errors.append(f"{where}: {exc}")
             continue
         specs.append(SourceSpec(kind, where_path, str(entry.get("licence", "")),
-                                str(entry.get("release", "")), Origin(shown)))
+                                str(entry.get("release", "")), scope, Origin(shown)))
     if errors:
         raise BuildError("\n".join(errors))
     return specs
@@ -214,7 +223,12 @@ def _fingerprint() -> str:
     """A hash of the code that turns sources into quads: reuse a graph only if it is unchanged."""
     digest = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for module in sorted([*here.glob("sources/**/*.py"), here / "store.py", here / "namespaces.py"]):
+    # the readers take documented values and the fiscal-year calendar from the rules (rules/readers.py)
+    from kgraph.rules.readers import TABLES
+
+    rules = [here / "rules" / name for name in ("readers.py", "tables.py", "icd.py")]
+    rules += [here / "rules" / "tables" / f"{name}.csv" for name in TABLES]
+    for module in sorted([*here.glob("sources/**/*.py"), *rules, here / "store.py", here / "namespaces.py"]):
         digest.update(module.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -370,9 +384,9 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
     fingerprint = _fingerprint()
     old_store, old_info = _previous(path) if reuse else (None, {})
     old_sources = {(s.get("kind"), s.get("file"), s.get("sha256"), s.get("fingerprint"), s.get("release"),
-                    s.get("licence")): s for s in old_info.get("sources", [])}
+                    s.get("licence"), s.get("scope", "complete")): s for s in old_info.get("sources", [])}
     reused = {r.id: old_sources.get((r.spec.kind, r.spec.display, r.sha256, fingerprint, r.spec.release,
-                                     r.spec.licence)) for r in results}
+                                     r.spec.licence, r.spec.scope)) for r in results}
     reused = {sid: prev for sid, prev in reused.items() if prev and prev.get("id") == sid
               and old_store is not None and next(r for r in results if r.id == sid).spec.kind not in SMALL_KINDS}
     # only payers and briefings changed: update degrees, counts and indexes instead of making them again
@@ -404,7 +418,7 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
         for result in sorted(results, key=lambda r: (r.spec.kind in SMALL_KINDS, order[r.id])):
             spec = result.spec
             meta = {"file": spec.display, "sha256": result.sha256, "kind": spec.kind, "licence": spec.licence,
-                    "release": spec.release, "built_at": built_at}
+                    "release": spec.release, "scope": spec.scope, "built_at": built_at}
             previous = reused.get(result.id)
             if previous:
                 result.records, result.reused = previous.get("records", 0), True

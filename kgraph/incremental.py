@@ -219,9 +219,9 @@ def update_indexes(database: ox.Store, build_dir: Path, old_build: Path, build_i
     position = {s.id: i for i, s in enumerate(sources)}
     remap = [position.get(s.id, 0) for s in old.sources]
 
-    def renumbered(row: tuple[Any, ...]) -> tuple[Any, ...]:
-        # collect() ends every code-set row with (source index, line)
-        return (*row[:-2], remap[row[-2]], row[-1])
+    def renumbered(row: Any) -> Any:
+        # code-set rows (kgraph.rules.rows) name their release by its index in ``sources``
+        return row._replace(source=remap[row.source])
 
     table = bytes(remap[i] if i < len(remap) else 0 for i in range(256))
     modifiers = dict.fromkeys(old.modifiers, "")
@@ -234,11 +234,11 @@ def update_indexes(database: ox.Store, build_dir: Path, old_build: Path, build_i
         old, build=build_id, sources=sources, ptp_source=array("B", bytes(old.ptp_source).translate(table)),
         mue={k: [renumbered(r) for r in rows] for k, rows in old.mue.items()},
         addon={k: [renumbered(r) for r in rows] for k, rows in old.addon.items()},
-        fee={k: {m: renumbered(r) for m, r in rows.items()} for k, rows in old.fee.items()},
+        fee={k: {m: [renumbered(r) for r in rs] for m, rs in rows.items()} for k, rows in old.fee.items()},
         modifiers=modifiers, supports=ix._evidence(database, "supports"),
         specialties=ix._evidence(database, "reportedBy"), payer_gaps=ix.payer_gaps(database), payers=payers,
         payer_labels=labels, payer_parent=parents, seconds=round(time.perf_counter() - started, 3),
-        _verdicts={}, _children=None)
+        _children=None)
     path = ix.save(new, build_dir)
     say(f"indexes: updated for the changed briefings ({time.perf_counter() - started:.1f} s)")
     return path

@@ -166,6 +166,7 @@ PROPERTIES: tuple[str, ...] = (
     "effective",
     "notice",
     "layout",
+    "scope",
     "history",
     "graph",
     "degreeOf",

@@ -50,7 +50,7 @@ def shapes() -> Graph:
 
 DATATYPE_PROPERTIES = {"code", "alias", "serviceType", "siteOfService", "field", "gapText", "line",
                        "file", "sha256", "licence", "release", "sourceKind", "builtAt",
-                       "effective", "notice", "layout", "history", "outDegree", "inDegree", "rank",
+                       "effective", "notice", "layout", "scope", "history", "outDegree", "inDegree", "rank",
                        "writtenAs", "rangeKind", "rangeFirst", "rangeLast", "rangeStem", "expandedAgainst",
                        "memberCount"}
 OBJECT_PROPERTIES = {"hasGap", "about", "context", "source", "graph", "degreeOf", "node", "topDegree", "member",
