@@ -27,6 +27,7 @@ import pyoxigraph as ox
 
 from kgraph import namespaces as ns
 from kgraph.records import CodeRange
+from kgraph.rules.icd import fiscal_year
 
 CODE = ox.NamedNode(ns.KG + "code")
 BILLABLE = ox.NamedNode(ns.KG + "billableInFY")
@@ -46,11 +47,6 @@ class Expansion:
     against: str = ""
     problem: str = ""
     severity: str = "warning"
-
-
-def fiscal_year(day: date) -> int:
-    """The ICD-10-CM fiscal year of a date: FY N runs from October 1 of N-1 to September 30 of N."""
-    return day.year + 1 if day.month >= 10 else day.year
 
 
 def _select(database: ox.Store, sparql: str) -> list[tuple[Any, ...]]:
