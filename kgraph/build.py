@@ -32,6 +32,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from kgraph import description
 from kgraph import namespaces as ns
 from kgraph.errors import BuildError, Origin, StoreError
 from kgraph.indexes import write_indexes
@@ -350,6 +351,7 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
         ontology = ns.ONTOLOGY_DIR / "kgraph.ttl"
         if ontology.exists():
             database.bulk_load(path=str(ontology), format=ox.RdfFormat.TURTLE, to_graph=ns.term("GRAPH:ontology"))
+        load_lines(database, description.query_lines())  # the named queries, as SHACL, for SPARQL editors
         sources = []
         for result in results:
             spec = result.spec
@@ -393,6 +395,7 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
         say("counting degrees ...")
         load_lines(database, degree_lines(database))
         counts = count(database)
+        void = description.void_statistics(database)  # per graph, for the Service Description of kgraph serve
         write_indexes(database, tmp, build=build_id, progress=say)  # claim-check indexes of this build only
         problems = [text for r in results for text in r.problem_texts()]
         info: dict[str, Any] = {
@@ -402,6 +405,7 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
             "refused": [r.spec.display for r in results if r.refused],
             "problems": problems,
             "counts": counts,
+            "void": void,
             "seconds": round(time.perf_counter() - started, 3),
         }
         del database
