@@ -63,7 +63,7 @@ from starlette.types import ASGIApp, Scope
 
 from kgraph import namespaces as ns
 from kgraph.description import FORMATS as FORMATS_NS
-from kgraph.description import SD, VOID, service_description
+from kgraph.description import SD, VOID, example_text, service_description
 from kgraph.errors import KGraphError, QueryError
 from kgraph.guard import Limits
 from kgraph.middleware import (
@@ -99,7 +99,9 @@ FORMATS = {
 SD_FORMATS = {"text/turtle": ox.RdfFormat.TURTLE, "application/ld+json": ox.RdfFormat.JSON_LD,
               "application/n-triples": ox.RdfFormat.N_TRIPLES, "application/rdf+xml": ox.RdfFormat.RDF_XML,
               "*/*": ox.RdfFormat.TURTLE, "text/*": ox.RdfFormat.TURTLE, "application/*": ox.RdfFormat.JSON_LD}
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
+# style attributes: YASGUI (CodeMirror, DataTables) sizes its panes with them; scripts stay 'self' only
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
+       "img-src 'self' data:; "
        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 #: headers of the query page's files
 PAGE_HEADERS = {"content-security-policy": CSP, "referrer-policy": "no-referrer", "cache-control": "no-cache"}
@@ -163,6 +165,8 @@ class Endpoints:
         self.info = store_info or {}
         self.store_path = Path(store_path) if store_path else None
         self.queries = named_queries()
+        #: each named query as text an editor runs (its example's parameters written in)
+        self.examples = {name: example_text(q) for name, q in self.queries.items()}
         self.index_html = (STATIC / "index.html").read_bytes()
         #: the threads that wait on the query workers (more requests wait for a thread)
         self.threads = ThreadPoolExecutor(max_workers=settings.threads, thread_name_prefix="kgraph-http")
@@ -183,7 +187,7 @@ class Endpoints:
     async def list_queries(self, request: Request) -> Response:
         return as_json({"prefixes": ns.PREFIXES, "queries": [
             {"name": q.name, "description": q.description, "params": q.params, "example": q.example,
-             "text": q.text} for q in self.queries.values()]})
+             "text": q.text, "example_text": self.examples[q.name]} for q in self.queries.values()]})
 
     async def health(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -256,8 +260,8 @@ class Endpoints:
                 body = ox.serialize(triples, format=fmt, prefixes=prefixes if fmt is ox.RdfFormat.TURTLE else None)
                 ctype = fmt.media_type + ("; charset=utf-8" if fmt is ox.RdfFormat.TURTLE else "")
                 return Response(body or b"", headers={"vary": "Accept"}, media_type=ctype)
-        raise NotAcceptable("the service description is available as " + ", ".join(
-            m for m in SD_FORMATS if "*" not in m))
+        offers = [m for m in SD_FORMATS if "*" not in m]
+        raise NotAcceptable("the service description is available as " + ", ".join(offers), offers)
 
     async def named(self, request: Request) -> Response:
         name = request.path_params["name"]
