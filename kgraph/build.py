@@ -395,7 +395,10 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
         say("counting degrees ...")
         load_lines(database, degree_lines(database))
         counts = count(database)
-        void = description.void_statistics(database)  # per graph, for the Service Description of kgraph serve
+        # VoID per graph, for the Service Description of kgraph serve; reused sources keep theirs
+        unchanged = {ns.iri(f"GRAPH:{sid}") for sid in reused}
+        void = description.void_statistics(database, {g: v for g, v in old_info.get("void", {}).items()
+                                                      if g in unchanged})
         write_indexes(database, tmp, build=build_id, progress=say)  # claim-check indexes of this build only
         problems = [text for r in results for text in r.problem_texts()]
         info: dict[str, Any] = {

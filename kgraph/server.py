@@ -62,8 +62,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Scope
 
 from kgraph import namespaces as ns
-from kgraph.description import FORMATS as FORMATS_NS
-from kgraph.description import SD, VOID, example_text, service_description
+from kgraph.description import example_text, serialize, service_description
 from kgraph.errors import KGraphError, QueryError
 from kgraph.guard import Limits
 from kgraph.middleware import (
@@ -95,10 +94,6 @@ FORMATS = {
     "jsonld": ["application/ld+json"], "json-ld": ["application/ld+json"],
     "rdfxml": ["application/rdf+xml"], "rdf": ["application/rdf+xml"],
 }
-#: media types of the Service Description (``GET /sparql`` without a query), Turtle for anything
-SD_FORMATS = {"text/turtle": ox.RdfFormat.TURTLE, "application/ld+json": ox.RdfFormat.JSON_LD,
-              "application/n-triples": ox.RdfFormat.N_TRIPLES, "application/rdf+xml": ox.RdfFormat.RDF_XML,
-              "*/*": ox.RdfFormat.TURTLE, "text/*": ox.RdfFormat.TURTLE, "application/*": ox.RdfFormat.JSON_LD}
 # style attributes: YASGUI (CodeMirror, DataTables) sizes its panes with them; scripts stay 'self' only
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
        "img-src 'self' data:; "
@@ -252,16 +247,8 @@ class Endpoints:
         """The SPARQL 1.1 Service Description (``kgraph.description``): Turtle, or what the client accepts."""
         endpoint = str(request.url.replace(query="", fragment=""))
         triples = service_description(endpoint, self.info, allow_update=self.settings.allow_update)
-        for media in parse_accept(request.headers.get("accept")):
-            fmt = SD_FORMATS.get(media.split(";")[0])
-            if fmt is not None:
-                prefixes = {"sd": SD, "void": VOID, "dct": ns.DCT, "xsd": ns.XSD, "rdfs": ns.RDFS,
-                            "formats": FORMATS_NS}
-                body = ox.serialize(triples, format=fmt, prefixes=prefixes if fmt is ox.RdfFormat.TURTLE else None)
-                ctype = fmt.media_type + ("; charset=utf-8" if fmt is ox.RdfFormat.TURTLE else "")
-                return Response(body or b"", headers={"vary": "Accept"}, media_type=ctype)
-        offers = [m for m in SD_FORMATS if "*" not in m]
-        raise NotAcceptable("the service description is available as " + ", ".join(offers), offers)
+        body, ctype = serialize(triples, parse_accept(request.headers.get("accept")))
+        return Response(body, headers={"vary": "Accept"}, media_type=ctype)
 
     async def named(self, request: Request) -> Response:
         name = request.path_params["name"]

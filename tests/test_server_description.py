@@ -20,7 +20,7 @@ from SPARQLWrapper import JSON, SPARQLWrapper
 
 import kgraph
 from kgraph import namespaces as ns
-from kgraph.description import QUERY_GRAPH, example_params, example_text
+from kgraph.description import QUERY_GRAPH, example_params, example_text, void_statistics
 
 from .conftest import DATA, ROOT, SECOND
 from .test_server import Server, curl
@@ -176,6 +176,7 @@ def test_a_build_that_adds_a_briefing_updates_the_description(default_store, tmp
     assert second in graphs and set(void) == graphs
     for graph in graphs:  # every figure is the new build's, the reused graphs' and the recomputed ones'
         assert void[graph]["triples"] == len(quads_in(built, graph)), graph
+    assert void == void_statistics(built.ox)  # the reused figures are those a count from scratch gives
     s = Server(tmp_path / "kg", tmp_path / "server.log", workers=1)
     try:
         sd, _ = description(s.sparql)
