@@ -56,7 +56,7 @@ def example_params(query: NamedQuery) -> dict[str, str]:
     >>> example_params(named_queries()["conflicts_between"])
     {'a': '74360', 'b': '77002'}
     """
-    return dict(m.groups() for m in re.finditer(r"-p\s+(\w+)=(\S+)", query.example))
+    return {m.group(1): m.group(2) for m in re.finditer(r"-p\s+(\w+)=(\S+)", query.example)}
 
 
 def example_text(query: NamedQuery, params: Mapping[str, str] | None = None) -> str:

@@ -20,7 +20,7 @@ from SPARQLWrapper import JSON, SPARQLWrapper
 
 import kgraph
 from kgraph import namespaces as ns
-from kgraph.description import QUERY_GRAPH, example_params, example_text, void_statistics
+from kgraph.description import QUERY_GRAPH, example_params, example_text, service_description, void_statistics
 
 from .conftest import DATA, ROOT, SECOND
 from .test_server import Server, curl
@@ -184,3 +184,14 @@ def test_a_build_that_adds_a_briefing_updates_the_description(default_store, tmp
         s.stop()
     names = {str(o) for o in sd.objects(None, SD.name)}
     assert second in names and names == graphs
+
+
+def test_a_build_without_statistics_still_lists_its_graphs():
+    # a store built before the statistics were computed: its graphs, without counts (rebuild to add them)
+    triples = service_description("http://127.0.0.1:7878/sparql",
+                                  {"id": "old", "sources": [{"id": "briefing-x", "file": "x.txt"}]})
+    graph = rdflib.Graph()
+    for t in triples:
+        graph.parse(data=str(t) + " .", format="nt")
+    assert {str(o) for o in graph.objects(None, SD.name)} == {ns.iri("GRAPH:briefing-x")}
+    assert not list(graph.objects(None, VOID.triples))
