@@ -34,7 +34,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kgraph import incremental
+from kgraph import description, incremental
 from kgraph import namespaces as ns
 from kgraph.errors import BuildError, Origin, StoreError
 from kgraph.indexes import write_indexes
@@ -392,7 +392,7 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
     # only payers and briefings changed: update degrees, counts and indexes instead of making them again
     old_build = path.resolve() if old_store is not None else None
     fast = bool(reused) and incremental.eligible(old_store, old_info, old_build, results, set(reused), SMALL_KINDS)
-    removed, written = incremental.Snapshot(), [ns.term("GRAPH:ontology")]
+    removed, written = incremental.Snapshot(), [ns.term("GRAPH:ontology"), ns.term("GRAPH:queries")]
     try:
         tmp.mkdir(parents=True)
         if reused and old_store is not None:
@@ -411,6 +411,7 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
         ontology = ns.ONTOLOGY_DIR / "kgraph.ttl"
         if ontology.exists():
             database.bulk_load(path=str(ontology), format=ox.RdfFormat.TURTLE, to_graph=ns.term("GRAPH:ontology"))
+        load_lines(database, description.query_lines())  # the named queries, as SHACL, for SPARQL editors
         sources = []
         expander = None
         # code sets first: briefing ranges (K20-K22) expand against them; the list keeps the manifest's order
@@ -470,6 +471,10 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
             incremental.save_table(tmp, table)
             counts = count(database)
             write_indexes(database, tmp, build=build_id, progress=say)  # claim-check indexes of this build only
+        # VoID per graph, for the Service Description of kgraph serve; graphs of reused code sets keep theirs
+        unchanged = {ns.iri(f"GRAPH:{sid}") for sid in reused}
+        void = description.void_statistics(database, {g: v for g, v in old_info.get("void", {}).items()
+                                                      if g in unchanged})
         problems = [text for r in results for text in r.problem_texts()]
         info: dict[str, Any] = {
             "id": build_id,
@@ -480,6 +485,7 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
             "counts": counts,
             # True: only payers and briefings changed; degrees, counts and indexes were updated (kgraph.incremental)
             "incremental": fast,
+            "void": void,
             "seconds": round(time.perf_counter() - started, 3),
         }
         del database

@@ -513,16 +513,19 @@ for _fmt_name in EXPORT_HELP:
 @click.option("--workers", type=click.IntRange(1), default=None,
               help="Query worker processes (default: two per core, at most 8).")
 @click.option("--access-log", is_flag=True, help="Log every request to stderr.")
+@click.option("--cors", is_flag=True,
+              help="Answer browser pages of other origins (CORS; updates from them stay refused).")
 @limit_options(load=True)
 @store_option
 @command
 def serve(host: str, port: int, allow_update: bool, timeout: float, max_rows: int, max_body: int,
-          workers: int | None, access_log: bool, limits: Any, store: Path | None) -> None:
-    """SPARQL 1.1 Protocol endpoint at /sparql and a query page at /, until Ctrl-C (read-only by default)."""
+          workers: int | None, access_log: bool, cors: bool, limits: Any, store: Path | None) -> None:
+    """SPARQL 1.1 Protocol endpoint at /sparql (its Service Description without a query) and YASGUI at /,
+    until Ctrl-C (read-only by default)."""
     from kgraph.server import serve as serve_store
 
     serve_store(store, host, port, allow_update=allow_update, timeout=timeout, max_rows=max_rows,
-                max_body=max_body, workers=workers, access_log=access_log, limits=limits)
+                max_body=max_body, workers=workers, access_log=access_log, limits=limits, cors=cors)
 
 
 @main.command()
