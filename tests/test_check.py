@@ -503,12 +503,9 @@ def test_full_fee_status_and_add_on_types(full):
 
 
 @pytest.mark.slow
-def test_full_index_loads_fast(full):
-    import time
-
-    started = time.perf_counter()
+def test_full_index_holds_every_ptp_edit(full):
+    # how fast it loads is a figure of bench/bench_check.py ("index load"), not an assertion
     ix = load_file(index_path(full.build_dir))
-    assert time.perf_counter() - started < 2.0
     assert len(ix.ptp_keys) > 2_500_000
     assert ix.ptp("CPT:43214", "CPT:74360")[0].line == 1396019  # zcat ...flat.csv.gz | grep -n ^43214,74360
 

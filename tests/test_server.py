@@ -250,11 +250,9 @@ def test_error_curl_path_traversal_in_named_queries(server):
 
 
 def test_error_curl_slow_query_and_row_limit(server, default_store):
-    started = time.monotonic()
     status, _, body = curl("--data-urlencode", f"query={CARTESIAN}", server.sparql)
     assert (status, body) == (503, "query stopped after 2 s: the query did not finish in time; narrow it "
                                    "(bind a code, add LIMIT) or ask for a longer timeout\n")
-    assert time.monotonic() - started < 10
     status, _, body = curl("--data-urlencode", "query=SELECT ?c WHERE { ?c a kg:ICD10CMCode }", server.sparql)
     assert (status, body) == (422, "the answer has more than 5,000 rows (the server's limit); add LIMIT, bind a "
                                    "code, or narrow the query\n")
