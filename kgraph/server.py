@@ -1,8 +1,8 @@
 """The SPARQL 1.1 Protocol over a store, and the query page: ``serve(store)`` and ``create_app(pool)``.
 
 Input: a built store (opened read-only by worker processes, ``kgraph.worker``) and HTTP requests.
-A Starlette app under uvicorn. Routes (all in ``routes``; sub-apps such as a future ``/fhir`` are
-mounted through ``create_app(..., mounts={"/fhir": app})`` and get the same limits):
+A Starlette app under uvicorn. Routes (all in ``routes``; sub-apps such as ``/fhir``, the FHIR
+terminology service of ``kgraph.fhir.routes``, are mounted through ``mounts`` and get the same limits):
 
 - ``/sparql``: GET ``?query=``, POST form (``query=`` / ``update=``), POST ``application/sparql-query``
   and ``application/sparql-update`` bodies; ``default-graph-uri`` / ``named-graph-uri`` choose the
@@ -295,6 +295,9 @@ def create_app(pool: Pool, settings: Settings | None = None, *, store_info: dict
     route (``kgraph.middleware``) and the query errors as statuses (``error_handlers``)."""
     settings = settings or Settings()
     api = Endpoints(pool, settings, store_info=store_info, store_path=store_path)
+    from kgraph.fhir.routes import fhir_app  # the FHIR terminology service, on the same workers and limits
+
+    mounts = {"/fhir": fhir_app(api), **(mounts or {})}
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -51,9 +51,12 @@ def json_rows(data: dict[str, Any]) -> Rows:
     """W3C SPARQL JSON results (as the query workers answer) as runner rows."""
     if "boolean" in data:
         return [{"boolean": "true" if data["boolean"] else "false"}]
+    names = data["head"]["vars"]
     out: Rows = []
-    for binding in data["results"]["bindings"]:
-        out.append({k: ns.curie(c["value"]) if c["type"] == "uri" else c["value"] for k, c in binding.items()})
+    for binding in data["results"]["bindings"]:  # an unbound variable has no cell: None, as store_runner gives
+        row: dict[str, str | None] = dict.fromkeys(names)
+        row.update({k: ns.curie(c["value"]) if c["type"] == "uri" else c["value"] for k, c in binding.items()})
+        out.append(row)
     return out
 
 
