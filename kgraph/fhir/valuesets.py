@@ -70,7 +70,8 @@ def _pattern(catalog: Catalog, url: str, version: str | None, date: str | None) 
             if op != "isa" or not system.hierarchical:
                 raise FhirError(f"{url}: only fhir_vs and fhir_vs=isa/<code> (on ICD-10-CM and NUCC) are served", 422,
                                 "not-supported")
-            body += " ?c skos:broader* ?top ."
+            # the path first: from "?c a kg:ICD10CMCode" Oxigraph walks ~98,000 codes (8 s against 5 ms)
+            body = "?c skos:broader* ?top ."
             terms["top"] = facts.node(curie(system, code))
             title = f"{code} and the codes below it in {system.title}"
         if system is ICD and (version or date):
@@ -134,9 +135,9 @@ def expand(run: Runner, catalog: Catalog, url: str | None, *, filter: str | None
     # 98,000 codes in 9 s, so only the codes of a page are sorted
     q = (f"SELECT ?c (SAMPLE(?d) AS ?display) (SAMPLE(?mt) AS ?type) WHERE {{ "
          f"{{ SELECT DISTINCT ?c WHERE {{ {where} }} OFFSET {first}{page} }} "
-         f"{_DISPLAY} OPTIONAL {{ ?c kg:modifierType ?mt }} }} GROUP BY ?c ORDER BY ?c")
+         f"{_DISPLAY} OPTIONAL {{ ?c kg:modifierType ?mt }} }} GROUP BY ?c")
     contains = []
-    for r in run(q, terms):
+    for r in sorted(run(q, terms), key=lambda r: r["c"] or ""):
         system, local_code = _coding_of(r["c"] or "", r["type"])
         entry = {"system": system.url, "code": local_code}
         if r["display"] and system.displays or (r["display"] and (r["c"] or "").startswith("MOD:")):
