@@ -109,7 +109,7 @@ def lookup(run: Runner, catalog: Catalog, system_url: str | None, code: str | No
                       ("specialization", "specialization"), ("medicareProviderType", "provider-type")):
         props += [_prop(name, v) for v in found.get(key, [])]
     if system.prefix in ("CPT", "HCPCS"):
-        props += _procedure_props(run, node, day or Date.today(), found)
+        props += _procedure_props(run, node, day or Date.today(), found, set(properties or ()))
     if properties:
         wanted = set(properties)
         props = [p for p in props if p["part"][0]["valueCode"] in wanted]
@@ -130,9 +130,17 @@ def _icd_props(run: Runner, node: str, fy: int, found: dict[str, Any]) -> list[d
     return props
 
 
-def _procedure_props(run: Runner, node: str, day: Date, found: dict[str, Any]) -> list[dict[str, Any]]:
+def _procedure_props(run: Runner, node: str, day: Date, found: dict[str, Any],
+                     wanted: set[str]) -> list[dict[str, Any]]:
+    """The fee-schedule, MUE, add-on, NCCI and briefing properties of a procedure; only the groups of
+    ``wanted`` when the client named properties (the NCCI count of a hub code is the slow query)."""
+
+    def asked(*names: str) -> bool:
+        return not wanted or bool(wanted.intersection(names))
+
     props = []
-    for row in facts.fee_rows(run, node):
+    fee = facts.fee_rows(run, node) if asked("fee-schedule-status", "fee-schedule-indicator") else []
+    for row in fee:
         if row["modifier"]:
             row_text = f"modifier {local(row['modifier'])} row: status {row['status']}"
             props.append(_prop("fee-schedule-indicator", row_text))
@@ -141,17 +149,19 @@ def _procedure_props(run: Runner, node: str, day: Date, found: dict[str, Any]) -
         for key in ("pctc", "globalDays", "multProc", "bilatSurg", "asstSurg", "coSurg", "teamSurg", "endoBase"):
             if row.get(key):
                 props.append(_prop("fee-schedule-indicator", f"{key}={row[key]}"))
-    for row in facts.mue_rows(run, node):
+    for row in facts.mue_rows(run, node) if asked("mue-units", "mue-adjudication-indicator") else []:
         props += [_prop("mue-units", int(row["units"] or 0), "integer"),
                   _prop("mue-adjudication-indicator", row["adjudicationIndicator"], "code")]
-    addons = facts.addon_rows(run, node)
+    addons = facts.addon_rows(run, node) if asked("add-on-type", "add-on-primary") else []
     props += [_prop("add-on-type", t, "code") for t in sorted({r["type"] for r in addons if r["type"]})]
     props += [_prop("add-on-primary", local(r["primary"]), "code") for r in addons if r["primary"]]
-    counts = facts.ncci_counts(run, node, day.isoformat())
-    props.append(_prop("ncci-edits-in-effect", counts.pop("in effect", 0), "integer"))
-    if counts:
-        props.append(_prop("ncci-edits-unknown", sum(counts.values()), "integer"))
-    props += [_prop("briefing", f) for f in facts.briefings(run, node)]
+    if asked("ncci-edits-in-effect", "ncci-edits-unknown"):
+        counts = facts.ncci_counts(run, node, day.isoformat())
+        props.append(_prop("ncci-edits-in-effect", counts.pop("in effect", 0), "integer"))
+        if counts:
+            props.append(_prop("ncci-edits-unknown", sum(counts.values()), "integer"))
+    if asked("briefing"):
+        props += [_prop("briefing", f) for f in facts.briefings(run, node)]
     props += [_prop("added", d, "dateTime") for d in found.get("addedDate", [])]
     props += [_prop("terminated", d, "dateTime") for d in found.get("terminationDate", [])]
     return props
