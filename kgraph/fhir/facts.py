@@ -116,20 +116,20 @@ def catalog(run: Runner) -> Catalog:
 
 def concept(run: Runner, curie: str) -> dict[str, Any] | None:
     """Types, labels, titles, parents, children and literal properties of a code; None if the graph has none."""
-    q = """SELECT ?p ?o WHERE { ?c ?p ?o FILTER(?p IN (rdf:type, rdfs:label, kg:officialTitle, kg:shortTitle,
+    # one query (children in a UNION branch): each query is a round trip to a worker when served
+    q = """SELECT ?p ?o WHERE { { ?c ?p ?o FILTER(?p IN (rdf:type, rdfs:label, kg:officialTitle, kg:shortTitle,
       skos:broader, kg:grouping, kg:classification, kg:specialization, kg:taxonomySection, kg:medicareProviderType,
-      kg:addedDate, kg:actionEffectiveDate, kg:terminationDate, kg:actionCode, kg:serviceType)) }"""
+      kg:addedDate, kg:actionEffectiveDate, kg:terminationDate, kg:actionCode, kg:serviceType)) }
+      UNION { ?o skos:broader ?c BIND(skos:narrower AS ?p) } }"""
     rows = run(q, {"c": node(curie)})
-    if not rows:
-        return None
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"child": []}
     for r in rows:
         key = (r["p"] or "").partition(":")[2]
-        values = out.setdefault(key, [])
+        values = out.setdefault("child" if key == "narrower" else key, [])
         if r["o"] not in values:
             values.append(r["o"])
-    out["child"] = [r["c"] for r in run("SELECT ?c WHERE { ?c skos:broader ?p } ORDER BY ?c", {"p": node(curie)})]
-    return out
+    out["child"].sort()
+    return out if "type" in out else None
 
 
 def icd_years(run: Runner, curie: str) -> list[dict[str, str | None]]:
