@@ -114,27 +114,35 @@ def catalog(run: Runner) -> Catalog:
 # --- one concept ------------------------------------------------------------------------------------------
 
 
-def concept(run: Runner, curie: str) -> dict[str, Any] | None:
-    """Types, labels, titles, parents, children and literal properties of a code; None if the graph has none."""
-    # one query (children in a UNION branch): each query is a round trip to a worker when served
-    q = """SELECT ?p ?o WHERE { { ?c ?p ?o FILTER(?p IN (rdf:type, rdfs:label, kg:officialTitle, kg:shortTitle,
-      skos:broader, kg:grouping, kg:classification, kg:specialization, kg:taxonomySection, kg:medicareProviderType,
-      kg:addedDate, kg:actionEffectiveDate, kg:terminationDate, kg:actionCode, kg:serviceType)) }
-      UNION { ?o skos:broader ?c BIND(skos:narrower AS ?p) } }"""
-    rows = run(q, {"c": node(curie)})
-    out: dict[str, Any] = {"child": []}
-    for r in rows:
+_CONCEPT = """{ ?c ?p ?o FILTER(?p IN (rdf:type, rdfs:label, kg:officialTitle, kg:shortTitle, skos:broader,
+      kg:grouping, kg:classification, kg:specialization, kg:taxonomySection, kg:medicareProviderType, kg:addedDate,
+      kg:actionEffectiveDate, kg:terminationDate, kg:actionCode, kg:serviceType)) }
+    UNION { ?o skos:broader ?c BIND(skos:narrower AS ?p) }"""
+
+
+def concept(run: Runner, curie: str, *, years: bool = False) -> dict[str, Any] | None:
+    """Types, labels, titles, parents, children (``child``) and literal properties of a code; None if the
+    graph has no type for it. With ``years`` (ICD-10-CM), also its ``code_history`` rows (``years``).
+
+    One query, the history in a UNION branch: each query is a round trip to a worker when served.
+    """
+    q = f"SELECT * WHERE {{ {_CONCEPT} }}"
+    terms = {"c": node(curie)}
+    if years:
+        q = f"SELECT * WHERE {{ {{ {_CONCEPT} }} UNION {{\n{named('code_history')}\n}} }}"
+        terms["code"] = node(curie)
+    out: dict[str, Any] = {"child": [], "years": []}
+    for r in run(q, terms):
+        if r.get("fy") is not None:
+            out["years"].append(r)
+            continue
         key = (r["p"] or "").partition(":")[2]
         values = out.setdefault("child" if key == "narrower" else key, [])
         if r["o"] not in values:
             values.append(r["o"])
     out["child"].sort()
+    out["years"].sort(key=lambda r: int(r["fy"] or 0))
     return out if "type" in out else None
-
-
-def icd_years(run: Runner, curie: str) -> list[dict[str, str | None]]:
-    """The ``code_history`` rows of a diagnosis: fy, billable ("yes" / "no (header)"), event, title."""
-    return run(named("code_history"), {"code": node(curie)})
 
 
 def billable_below(run: Runner, curie: str, fy: int, limit: int = 8) -> list[str]:

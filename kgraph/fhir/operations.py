@@ -86,7 +86,7 @@ def lookup(run: Runner, catalog: Catalog, system_url: str | None, code: str | No
     system = system_for(system_url)
     base, _mods = split_modifiers(system, code or "")
     node = curie(system, base)
-    found = facts.concept(run, node)
+    found = facts.concept(run, node, years=system is ICD)
     if not found or f"kg:{system.cls}" not in found.get("type", []):
         raise FhirError(f"{local(node)}: not a code of {system.url} in this build", 404, "not-found")
     day = parse_day(date)
@@ -117,7 +117,7 @@ def lookup(run: Runner, catalog: Catalog, system_url: str | None, code: str | No
 
 
 def _icd_props(run: Runner, node: str, fy: int, found: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = facts.icd_years(run, node)
+    rows = found["years"]
     present = sorted({int(r["fy"] or 0) for r in rows})
     billable = {int(r["fy"] or 0) for r in rows if r["billable"] == "yes"}
     props = [_prop("parent", local(p), "code") for p in found.get("broader", [])]
@@ -177,12 +177,12 @@ def validate_code(run: Runner, catalog: Catalog, system_url: str | None, code: s
     base, mods = split_modifiers(system, code or "")
     node = curie(system, base)
     day = parse_day(date)
-    found = facts.concept(run, node)
+    found = facts.concept(run, node, years=system is ICD)
     known = bool(found) and f"kg:{system.cls}" in found.get("type", [])
     shown = _display(system, local(node), found or {}) if known else None
     if system is ICD:
         fy = icd_year(catalog, version, day)
-        ok, message = icd_verdict(run, catalog, node, fy)
+        ok, message = icd_verdict(run, catalog, node, fy, (found or {}).get("years", []))
     elif not known:
         ok, message = False, f"{local(node)} is not a code of {system.title} in this build"
     else:
@@ -197,13 +197,13 @@ def validate_code(run: Runner, catalog: Catalog, system_url: str | None, code: s
     return parameters(*out)
 
 
-def icd_verdict(run: Runner, catalog: Catalog, node: str, fy: int) -> tuple[bool, str]:
-    """(valid, message) of a diagnosis in a fiscal year, as ``kgraph check`` words it."""
+def icd_verdict(run: Runner, catalog: Catalog, node: str, fy: int, rows: list[dict[str, Any]]) -> tuple[bool, str]:
+    """(valid, message) of a diagnosis in a fiscal year from its ``code_history`` rows, as ``kgraph check``
+    words it."""
     code = local(node)
     if fy not in catalog.fiscal_years:
         return False, (f"FY{fy} is not loaded (this build holds ICD-10-CM {years_text(catalog.fiscal_years)}): "
                        f"{code} cannot be validated for it")
-    rows = facts.icd_years(run, node)
     this = [r for r in rows if r["fy"] == str(fy)]
     if this and this[0]["billable"] == "yes":
         return True, ""
