@@ -73,6 +73,10 @@ def test_metadata(server):
     status, _, body = curl(server.url + "fhir/metadata?mode=terminology")
     caps = parsed(json.loads(body))
     assert {s["uri"] for s in caps["codeSystem"]} >= {ICD, CPT, NUCC}
+    for rid, version in (("icd-10-cm", "2026"), ("icd-10-cm-2021", "2021")):
+        status, _, body = curl(server.url + f"fhir/CodeSystem/{rid}")
+        read = parsed(json.loads(body))
+        assert (status, read["id"], read["version"], read["url"]) == (200, rid, version, ICD)
 
 
 def test_errors_are_operation_outcomes_with_their_status(client, server):

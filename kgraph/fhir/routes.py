@@ -161,7 +161,9 @@ class Service:
             system, version = BY_ID["icd-10-cm"], rid.removeprefix("icd-10-cm-")
         if system is None:
             raise FhirError(f"CodeSystem/{rid}: not found; see /fhir/CodeSystem", 404, "not-found")
-        return fhir_json(resources.code_system(system, catalog, version))
+        found = resources.code_system(system, catalog, version)
+        found["id"] = rid  # a read answers the resource of the id asked for (icd-10-cm: the newest year)
+        return fhir_json(found)
 
     async def concept_maps(self, request: Request) -> Response:
         args = await self.params(request, {"url", "_id"})
