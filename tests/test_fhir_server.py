@@ -66,6 +66,18 @@ def test_translate_subsumes_expand_through_fhirpy(client):
     assert sorted(s["version"] for s in systems) == [str(y) for y in range(2020, 2027)]
 
 
+def test_codeable_concept_and_value_set_resources(client):
+    concept = {"coding": [{"system": "http://loinc.org", "code": "1-8"}, {"system": ICD, "code": "K22.8"}]}
+    body = {"resourceType": "Parameters", "parameter": [{"name": "codeableConcept", "valueCodeableConcept": concept},
+                                                        {"name": "date", "valueDate": "2022-03-01"}]}
+    answer = parsed(dict(client.execute("CodeSystem/$validate-code", method="post", data=body)))
+    assert param(answer, "result") is False and "header" in param(answer, "message")
+    sets = client.resources("ValueSet").search().fetch_all()
+    assert {v["id"] for v in sets} == {"icd-10-cm-billable", "diagnoses-supporting", "modifiers-for"}
+    for v in sets:
+        parsed(v.serialize())
+
+
 def test_metadata(server):
     status, headers, body = curl(server.url + "fhir/metadata")
     assert status == 200 and headers["content-type"].startswith("application/fhir+json")

@@ -32,7 +32,7 @@ from starlette.routing import Route
 
 from kgraph.errors import KGraphError, QueryError
 from kgraph.fhir import facts, maps, operations, resources, valuesets
-from kgraph.fhir.systems import BY_ID, SYSTEMS, FhirError
+from kgraph.fhir.systems import BY_ID, BY_URL, SYSTEMS, FhirError
 from kgraph.worker import QueryTimeout, ResultTooLarge, WorkerError
 
 FHIR_JSON = "application/fhir+json"
@@ -112,6 +112,16 @@ class Service:
             if name in found and found[name] != val:
                 raise FhirError(f"parameter {name!r} given twice", 400, "invalid")
             found[name] = val
+        concept = found.pop("codeableConcept", None)
+        if concept is not None:  # the first coding of a system this server holds
+            codings = concept.get("coding", []) if isinstance(concept, dict) else None
+            if codings is None:
+                raise FhirError("codeableConcept must be a CodeableConcept (POST it in a Parameters resource)", 400)
+            known = [c for c in codings if isinstance(c, dict) and c.get("system") in BY_URL]
+            if not known:
+                raise FhirError("codeableConcept has no coding of a code system this server holds", 404,
+                                "not-found")
+            found.setdefault("coding", known[0])
         for key in ("coding", "codingA", "codingB"):
             if isinstance(found.get(key), dict):  # a Coding: its system and code
                 coding = found.pop(key)
@@ -180,8 +190,18 @@ class Service:
         return fhir_json(maps.concept_map(found))
 
     async def value_sets(self, request: Request) -> Response:
-        await self.params(request, {"url", "_id"})
-        return fhir_json(_bundle(request, []))
+        args = await self.params(request, {"url", "_id"})
+        found = [v for v in valuesets.value_sets() if (not args.get("url") or args["url"] == v["url"])
+                 and (not args.get("_id") or args["_id"] == v["id"])]
+        return fhir_json(_bundle(request, found))
+
+    async def value_set(self, request: Request) -> Response:
+        await self.params(request, set())
+        rid = request.path_params["id"]
+        found = next((v for v in valuesets.value_sets() if v["id"] == rid), None)
+        if found is None:
+            raise FhirError(f"ValueSet/{rid}: not found; see /fhir/ValueSet", 404, "not-found")
+        return fhir_json(found)
 
     # --- operations ---------------------------------------------------------------------------------
 
@@ -204,8 +224,9 @@ class Service:
         args = await self.params(request, {"url", "system", "code", "version", "date", "display", "coding",
                                            "systemVersion", "codeableConcept"})
         return await self.call(operations.validate_code, self.run, await self._catalog_async(),
-                               self._system(request, args), args.get("code"), version=args.get("version"),
-                               date=args.get("date"), display=args.get("display"))
+                               self._system(request, args), args.get("code"),
+                               version=args.get("version") or args.get("systemVersion"), date=args.get("date"),
+                               display=args.get("display"))
 
     async def subsumes(self, request: Request) -> Response:
         args = await self.params(request, {"system", "codeA", "codeB", "version", "codingA", "codingB"})
@@ -224,15 +245,14 @@ class Service:
                                target=args.get("targetsystem"), reverse=reverse == "true", date=args.get("date"))
 
     async def expand(self, request: Request) -> Response:
-        args = await self.params(request, {"url", "filter", "count", "offset", "date", "systemVersion",
-                                           "valueSetVersion"})
+        args = await self.params(request, {"url", "filter", "count", "offset", "date", "systemVersion"})
         return await self.call(valuesets.expand, self.run, await self._catalog_async(), args.get("url"),
                                filter=args.get("filter"), count=args.get("count"), offset=args.get("offset"),
                                version=args.get("systemVersion"), date=args.get("date"))
 
     async def vs_validate_code(self, request: Request) -> Response:
-        args = await self.params(request, {"url", "system", "code", "coding", "date", "systemVersion", "display",
-                                           "valueSetVersion"})
+        args = await self.params(request, {"url", "system", "code", "coding", "date", "systemVersion",
+                                           "codeableConcept"})
         return await self.call(valuesets.validate_code, self.run, await self._catalog_async(), args.get("url"),
                                args.get("system"), args.get("code"), version=args.get("systemVersion"),
                                date=args.get("date"))
@@ -295,6 +315,7 @@ def fhir_app(api: Any) -> Starlette:
         Route("/ValueSet/$expand", s.expand, methods=both),
         Route("/ValueSet/$validate-code", s.vs_validate_code, methods=both),
         Route("/ValueSet", s.value_sets, methods=["GET"]),
+        Route("/ValueSet/{id}", s.value_set, methods=["GET"]),
         Route("/ConceptMap/$translate", s.translate, methods=both),
         Route("/ConceptMap/{id}/$translate", s.translate, methods=both),
         Route("/ConceptMap", s.concept_maps, methods=["GET"]),

@@ -173,6 +173,14 @@ def validate_code(run: Runner, catalog: Catalog, url: str | None, system_url: st
                       value("system", system.url, "uri"))
 
 
+def value_sets() -> list[dict[str, Any]]:
+    """The kgraph value sets as ValueSet resources (their code is a URL parameter: expand with ``url=...?p=code``)."""
+    return [{"resourceType": "ValueSet", "id": name, "url": KG_VS + name, "name": name.replace("-", "_"),
+             "title": title, "status": "active", "experimental": False,
+             "description": f"{title}. Expand {KG_VS}{name}?{key}=<code> with ValueSet/$expand."}
+            for name, (key, title) in NAMED.items()]
+
+
 def _uuid() -> str:
     import uuid
 
