@@ -449,7 +449,7 @@ def serve(store: str | os.PathLike[str] | None = None, host: str = "127.0.0.1", 
     url = f"http://{shown}:{bound}/"
     mode = "read-write (updates allowed)" if allow_update else "read-only"
     print(f"kgraph serve: {opened.path} (build {opened.info.get('id', '?')}, {mode}, {pool.size} workers, "
-          f"timeout {timeout:g} s) at {url}  SPARQL: {url}sparql", file=sys.stderr, flush=True)
+          f"timeout {timeout:g} s) at {url}  SPARQL: {url}sparql  FHIR: {url}fhir", file=sys.stderr, flush=True)
     if pool.limits.allow_service or pool.limits.allow_load:
         print(f"kgraph serve: queries may call SERVICE {', '.join(pool.limits.allow_service) or '(none)'}; "
               f"LOAD {'allowed' if pool.limits.allow_load else 'refused'}", file=sys.stderr, flush=True)
