@@ -76,6 +76,7 @@ def full_build_key(manifest: Path) -> str:
         digest.update(f"{spec.kind}\0{spec.path}\0{sha256_of(spec.path)}\n".encode())
     digest.update(_fingerprint().encode())
     digest.update((ROOT / "kgraph" / "build.py").read_bytes())
+    digest.update((ROOT / "kgraph" / "ranges.py").read_bytes())  # briefing ranges expand at build time
     return digest.hexdigest()[:20]
 
 

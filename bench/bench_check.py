@@ -1,21 +1,26 @@
-"""Benchmark: checking 100,000 synthetic claims on the full build, against SPARQL per line pair.
+"""Benchmark: claims per second end to end (JSON Lines in, JSON out) on the full build, on two
+fixed-seed generators, as paired ratios against a baseline checkout (the parent commit).
 
-Claims (fixed seed): 2 to 6 lines each, codes drawn from the NCCI PTP and MUE files of
-../shared/data, 30% of the claims holding a real active PTP pair (a third of those with a
-bypass modifier), some units above the MUE, diagnoses drawn from the FY2024 ICD-10-CM order
-file (3% of them headers, not billable), dates of service in 2024 Q3 (10% in 2023: the "unknown" path).
+Generators (both read their codes from the real files of ../shared/data, fixed seed):
 
-Prints, each measured in a fresh subprocess so that its peak RSS is its own:
+* ``mixed``: 2 to 6 lines, codes drawn from the NCCI PTP and MUE files, 30% of the claims holding a
+  real active PTP pair (a third of those with a bypass modifier), some units above the MUE,
+  diagnoses drawn from the FY2024 ICD-10-CM order file (3% headers), dates in 2024 Q3 (10% in
+  2023), payers and taxonomies mixed.
+* ``ptp-pairs``: each claim a real active PTP pair of the July 2024 file plus 0-4 codes of the MUE
+  file, every line with one diagnosis from a short list of common codes, dates in 2024 Q3.
 
-* the index load time, and claims per second for ``check_many`` over the JSON Lines file with
-  every result serialised to JSON (end to end), and for ``check`` alone on claims already parsed;
-  peak RSS of that process;
-* the same PTP question answered with one SPARQL query per line pair (both directions in one
-  query) on a sample of claims, extrapolated to the whole batch, and the ratio. The SPARQL side
-  does only the PTP lookups, so the ratio understates the difference.
+Each measurement runs in a fresh subprocess: the CLI's batch path over the JSON Lines file, every
+result serialised as ``kgraph check claims.jsonl --format json`` writes it (one process; and with
+``--workers N``, this branch's option for batches). With
+``--before-src DIR --before-store STORE`` (a checkout of the parent commit, e.g. ``git worktree
+add /tmp/kg-main main``, and a full build made by it), each round runs before and after on the
+same file, alternating which goes first, and prints the paired ratio after / before; the median
+of the rounds is the figure. Also prints the findings per claim and the statuses, so a faster
+run that says less is visible.
 
-Run: ``.venv/bin/python bench/bench_check.py --store /tmp/full`` on a full build
-(``kgraph build --manifest data/full.toml --store /tmp/full``).
+Run: ``.venv/bin/python bench/bench_check.py --store /tmp/full [--before-src /tmp/kg-main
+--before-store /tmp/full-main] [--rounds 3] [--claims 100000] [--profile]``.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import json
 import os
 import random
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,10 +47,13 @@ BYPASS = ["59", "XS", "XU", "XE", "LT", "RT", "25"]
 OTHER_MODIFIERS = ["26", "TC", "51", "50", "80", "62"]
 PAYERS = ["medicare"] * 7 + ["aetna", "bcbs", "uhc"]
 TAXONOMIES = ["207RG0100X", "207Q00000X", "208800000X", "207R00000X", "2085R0202X"]
+#: common diagnoses, billable in FY2024 and FY2025 (checked against the order files by ``sources``)
+COMMON_DX = ["I10", "E11.9", "E78.5", "J06.9", "K21.9", "R10.9", "N39.0", "I25.10", "M25.561", "Z00.00",
+             "E03.9", "F41.9", "R51.9", "M54.50", "J45.909"]
 
 
-def sources(rnd: random.Random) -> tuple[list[tuple[str, str]], list[str], list[tuple[str, int]], list[str]]:
-    """(active PTP pairs sampled, all PTP codes, MUE (code, units), FY2024 diagnoses)."""
+def sources(rnd: random.Random) -> dict[str, list]:
+    """Active PTP pairs (sampled), all PTP codes, MUE (code, units), FY2024 diagnoses."""
     pairs: list[tuple[str, str]] = []
     codes: set[str] = set()
     seen = 0
@@ -68,13 +77,18 @@ def sources(rnd: random.Random) -> tuple[list[tuple[str, str]], list[str], list[
         text = z.read(name).decode("utf-8")
     billable = [line[6:13].strip() for line in text.splitlines() if line[14:15] == "1"]
     headers = [line[6:13].strip() for line in text.splitlines() if line[14:15] == "0"]
-    return pairs, sorted(codes), mue, rnd.sample(billable, 4850) + rnd.sample(headers, 150)  # 3% headers
+    missing = [d for d in COMMON_DX if d.replace(".", "") not in set(billable)]
+    if missing:
+        raise SystemExit(f"COMMON_DX not billable in FY2024: {missing}")
+    return {"pairs": pairs, "codes": sorted(codes), "mue": mue,
+            "dx": rnd.sample(billable, 4850) + rnd.sample(headers, 150)}  # 3% headers
 
 
-def claims(n: int, seed: int) -> tuple[list[str], dict[str, int]]:
+def mixed(n: int, seed: int) -> list[str]:
     rnd = random.Random(seed)
-    pairs, codes, mue, dx = sources(rnd)
-    out, stats = [], {"with_ptp_pair": 0, "with_bypass": 0, "lines": 0}
+    src = sources(rnd)
+    pairs, codes, mue, dx = src["pairs"], src["codes"], src["mue"], src["dx"]
+    out = []
     start = date(2024, 7, 1)
     for i in range(n):
         lines = []
@@ -91,117 +105,144 @@ def claims(n: int, seed: int) -> tuple[list[str], dict[str, int]]:
         if rnd.random() < 0.3:
             a, b = rnd.choice(pairs)
             lines[0]["code"], lines[1]["code"] = a, b
-            stats["with_ptp_pair"] += 1
             if rnd.random() < 0.33:
                 lines[1]["modifiers"] = [rnd.choice(BYPASS)]
-                stats["with_bypass"] += 1
         when = start + timedelta(days=rnd.randrange(92)) if rnd.random() < 0.9 else \
             date(2023, 1, 1) + timedelta(days=rnd.randrange(365))
-        stats["lines"] += len(lines)
         out.append(json.dumps({"id": f"b{i}", "date": when.isoformat(), "payer": rnd.choice(PAYERS),
                                "taxonomy": rnd.choice(TAXONOMIES), "lines": lines}))
-    return out, stats
+    return out
 
 
+def ptp_pairs(n: int, seed: int) -> list[str]:
+    rnd = random.Random(seed)
+    src = sources(rnd)
+    pairs, mue = src["pairs"], src["mue"]
+    out = []
+    start = date(2024, 7, 1)
+    for i in range(n):
+        a, b = rnd.choice(pairs)
+        codes = [a, b] + [rnd.choice(mue)[0] for _ in range(rnd.randint(0, 4))]
+        lines = [{"code": c, "units": 1, "diagnoses": [rnd.choice(COMMON_DX)]} for c in codes]
+        out.append(json.dumps({"id": f"p{i}", "date": (start + timedelta(days=rnd.randrange(92))).isoformat(),
+                               "payer": "medicare", "lines": lines}))
+    return out
+
+
+GENERATORS = {"mixed": mixed, "ptp-pairs": ptp_pairs}
+
+# the CLI's batch path, ``kgraph check claims.jsonl --format json [--workers N]``: JSON Lines in, a JSON
+# line per result out (this branch: kgraph.check_batch.check_jsonl; the parent commit: check_many + json)
 CHECK = """
-import io, json, resource, sys, time, kgraph
-from kgraph.check import check, check_many, read_claims
+import io, json, resource, sys, time
+import kgraph
+from kgraph.check import check_many, read_claims
 from kgraph.indexes import load_indexes
-rss = lambda: round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+workers = int(sys.argv[3])
+try:
+    from kgraph.check_batch import check_jsonl
+except ImportError:  # the parent commit's CLI
+    if workers > 1:
+        raise SystemExit("the baseline has no --workers")
+    def check_jsonl(store, handle, workers=1):
+        for r in check_many(store, read_claims(handle)):
+            yield json.dumps(r.to_json()), r.status
 store = kgraph.open(sys.argv[1])
-before = rss()
 t = time.perf_counter(); load_indexes(store); load = time.perf_counter() - t
-after_load = rss()
-statuses, rules, out_bytes = {}, {}, 0
+statuses, findings, out_bytes = {}, 0, 0
+profile = len(sys.argv) > 4
+if profile:
+    import cProfile, pstats
+    prof = cProfile.Profile(); prof.enable()
 t, cpu = time.perf_counter(), time.process_time()
 with open(sys.argv[2], encoding="utf-8") as handle:
-    for result in check_many(store, read_claims(handle)):
-        out_bytes += len(json.dumps(result.to_json()))
-        statuses[result.status] = statuses.get(result.status, 0) + 1
-        for f in result.findings:
-            rules[f.rule] = rules.get(f.rule, 0) + 1
-end_to_end, end_to_end_cpu = time.perf_counter() - t, time.process_time() - cpu
-n = sum(statuses.values())
-with open(sys.argv[2], encoding="utf-8") as handle:
-    parsed = [json.loads(next(handle)) for _ in range(min(n, 20_000))]
-t, cpu = time.perf_counter(), time.process_time()
-for c in parsed:
-    check(store, c)
-only, only_cpu = time.perf_counter() - t, time.process_time() - cpu
-print(json.dumps({"claims": n, "load_s": load, "end_to_end_s": end_to_end, "end_to_end_per_s": n / end_to_end,
-                  "end_to_end_per_cpu_s": n / end_to_end_cpu, "check_only_per_cpu_s": len(parsed) / only_cpu,
-                  "check_only_per_s": len(parsed) / only, "rss_open_mb": before, "rss_loaded_mb": after_load,
-                  "peak_rss_mb": rss(), "out_bytes_per_claim": out_bytes / n, "statuses": statuses,
-                  "rules": dict(sorted(rules.items(), key=lambda kv: -kv[1]))}))
-"""
-
-SPARQL = """
-import json, sys, time, kgraph
-from kgraph import namespaces as ns
-from kgraph.check import _procedure
-store = kgraph.open(sys.argv[1])
-Q = ("SELECT ?a ?b ?mi ?rat ?eff ?del WHERE {{ VALUES (?a ?b) {{ (<{a}> <{b}>) (<{b}> <{a}>) }} "
-     "?r kg:column1 ?a ; kg:column2 ?b ; kg:modifierIndicator ?mi . OPTIONAL {{ ?r kg:rationale ?rat }} "
-     "OPTIONAL {{ ?r kg:effectiveDate ?eff }} OPTIONAL {{ ?r kg:deletionDate ?del }} }}")
-claims = [json.loads(line) for line in open(sys.argv[2], encoding="utf-8")][: int(sys.argv[3])]
-store.query("ASK { ?s ?p ?o }")
-pairs = hits = 0
-t, cpu = time.perf_counter(), time.process_time()
-for c in claims:
-    lines = [(_procedure(ln["code"]), ln.get("date", c["date"])) for ln in c["lines"]]
-    for i, (a, da) in enumerate(lines):
-        for b, db in lines[i + 1:]:
-            if a == b or da != db:
-                continue
-            pairs += 1
-            hits += bool(list(store.query(Q.format(a=ns.iri(a), b=ns.iri(b)))))
+    for text, status in check_jsonl(store, handle, workers=workers):
+        out_bytes += len(text)
+        statuses[status] = statuses.get(status, 0) + 1
+        findings += text.count('"severity"')
 seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
-print(json.dumps({"claims": len(claims), "pairs": pairs, "pairs_with_edit": hits, "seconds": seconds, "cpu": cpu}))
+if profile:
+    prof.disable(); pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(25)
+n = sum(statuses.values())
+print(json.dumps({"claims": n, "load_s": load, "seconds": seconds, "per_s": n / seconds, "per_cpu_s": n / cpu,
+                  "findings_per_claim": findings / n, "statuses": statuses, "bytes_per_claim": out_bytes / n,
+                  "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
 """
 
 
-def run(code: str, *args: str) -> dict:
-    out = subprocess.run([PY, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, check=True)
+def run(src: Path, store: str, batch: Path, profile: bool = False, workers: int = 1) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    args = [PY, "-c", CHECK, store, str(batch), str(workers)] + (["profile"] if profile else [])
+    out = subprocess.run(args, capture_output=True, text=True, cwd=src, env=env, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"{src}: the check run failed:\n{out.stderr[-3000:]}")
+    if profile:
+        print(out.stderr, file=sys.stderr)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--store", required=True, help="a full build (kgraph build --manifest data/full.toml)")
+    parser.add_argument("--store", required=True, help="a full build made by this checkout")
+    parser.add_argument("--before-src", type=Path, help="a checkout of the baseline (the parent commit)")
+    parser.add_argument("--before-store", help="a full build made by the baseline checkout")
     parser.add_argument("--claims", type=int, default=100_000)
-    parser.add_argument("--sparql-sample", type=int, default=1_000)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=20240801)
+    parser.add_argument("--generator", choices=[*GENERATORS, "all"], default="all")
+    parser.add_argument("--profile", action="store_true", help="cProfile one run of this checkout (stderr)")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="also measure this checkout with --workers N (the CLI's batch option; 1: skip)")
     args = parser.parse_args()
+    if bool(args.before_src) != bool(args.before_store):
+        parser.error("give --before-src and --before-store together")
     print(f"load average: {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+    names = list(GENERATORS) if args.generator == "all" else [args.generator]
     with tempfile.TemporaryDirectory(prefix="kgraph-bench-check-") as work:
-        batch = Path(work) / "claims.jsonl"
-        lines, stats = claims(args.claims, args.seed)
-        batch.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        del lines
-        size = batch.stat().st_size
-        print(f"claims: {args.claims:,} ({stats['lines']:,} lines, {stats['with_ptp_pair']:,} with a real active "
-              f"PTP pair, {stats['with_bypass']:,} of them with a bypass modifier), {size / 1e6:.1f} MB JSON Lines")
-        idx = run(CHECK, args.store, str(batch))
-        print(f"index load: {idx['load_s']:.2f} s; RSS {idx['rss_open_mb']} MB with the store open, "
-              f"{idx['rss_loaded_mb']} MB with the indexes loaded, peak {idx['peak_rss_mb']} MB")
-        print(f"check_many, JSON Lines in -> JSON out: {idx['end_to_end_s']:.1f} s = "
-              f"{idx['end_to_end_per_s']:,.0f} claims/s ({idx['end_to_end_per_cpu_s']:,.0f} per CPU second; "
-              f"{idx['out_bytes_per_claim']:,.0f} bytes of JSON per result)")
-        print(f"check() alone on parsed claims: {idx['check_only_per_s']:,.0f} claims/s "
-              f"({idx['check_only_per_cpu_s']:,.0f} per CPU second)")
-        print(f"statuses: {idx['statuses']}")
-        print("findings by rule: " + ", ".join(f"{k} {v:,}" for k, v in idx["rules"].items()))
-        sp = run(SPARQL, args.store, str(batch), str(args.sparql_sample))
-        per_claim = sp["seconds"] / sp["claims"]
-        whole = per_claim * idx["claims"]
-        print(f"SPARQL, one query per line pair: {sp['claims']:,} claims, {sp['pairs']:,} pairs "
-              f"({sp['pairs_with_edit']:,} with an edit) in {sp['seconds']:.1f} s ({sp['cpu']:.1f} s CPU) = "
-              f"{1 / per_claim:,.0f} claims/s; "
-              f"extrapolated to {idx['claims']:,} claims: {whole:,.0f} s (PTP lookups only)")
-        cpu_ratio = sp["cpu"] / sp["claims"] * idx["end_to_end_per_cpu_s"]
-        print(f"ratio: the index answers {whole / idx['end_to_end_s']:,.0f}x faster end to end in wall time, "
-              f"{cpu_ratio:,.0f}x in CPU time ({per_claim * idx['check_only_per_s']:,.0f}x for check() alone)")
-
+        for name in names:
+            batch = Path(work) / f"{name}.jsonl"
+            batch.write_text("\n".join(GENERATORS[name](args.claims, args.seed)) + "\n", encoding="utf-8")
+            print(f"\n{name}: {args.claims:,} claims, {batch.stat().st_size / 1e6:.1f} MB JSON Lines")
+            if args.profile:
+                run(ROOT, args.store, batch, profile=True)
+                continue
+            ratios, cpu_ratios, afters, befores, parallel = [], [], [], [], []
+            for r in range(args.rounds):
+                sides = [("after", ROOT, args.store, 1)]
+                if args.workers > 1:
+                    sides.append(("workers", ROOT, args.store, args.workers))
+                if args.before_src:
+                    sides.append(("before", args.before_src, args.before_store, 1))
+                if r % 2:
+                    sides.reverse()  # alternate which side runs first
+                got = {side: run(src, store, batch, workers=w) for side, src, store, w in sides}
+                after = got["after"]
+                afters.append(after["per_s"])
+                line = (f"  round {r + 1}: after {after['per_s']:,.0f} claims/s ({after['per_cpu_s']:,.0f}/CPU s, "
+                        f"{after['findings_per_claim']:.2f} findings/claim, {after['statuses']})")
+                if "workers" in got:
+                    parallel.append(got["workers"]["per_s"])
+                    line += f"; --workers {args.workers}: {parallel[-1]:,.0f} claims/s"
+                if "before" in got:
+                    before = got["before"]
+                    befores.append(before["per_s"])
+                    ratios.append(after["per_s"] / before["per_s"])
+                    cpu_ratios.append(after["per_cpu_s"] / before["per_cpu_s"])
+                    line += (f"; before {before['per_s']:,.0f} claims/s ({before['per_cpu_s']:,.0f}/CPU s, "
+                             f"{before['findings_per_claim']:.2f} findings/claim, {before['statuses']}); ratio "
+                             f"{ratios[-1]:.2f}x wall, {cpu_ratios[-1]:.2f}x CPU")
+                print(line, flush=True)
+            print(f"  {name}: median after {statistics.median(afters):,.0f} claims/s end to end (one process), peak "
+                  f"RSS {after['peak_rss_mb']} MB, index load {after['load_s']:.2f} s")
+            if parallel:
+                print(f"  {name}: median with --workers {args.workers}: {statistics.median(parallel):,.0f} claims/s")
+            if ratios:
+                par = [p / b for p, b in zip(parallel, befores, strict=False)]
+                print(f"  {name}: median before {statistics.median(befores):,.0f} claims/s; paired ratio after / "
+                      f"before: median {statistics.median(ratios):.2f}x (rounds: "
+                      f"{', '.join(f'{x:.2f}' for x in ratios)}); per CPU second: median "
+                      f"{statistics.median(cpu_ratios):.2f}x"
+                      + (f"; --workers {args.workers} / before: median {statistics.median(par):.2f}x" if par else ""))
 
 if __name__ == "__main__":
     main()

@@ -1,14 +1,14 @@
 """As-of-date answers: keep the codes and edges of a neighbourhood that are in effect on a date.
 
-Input: an open ``Store``, a ``networkx.MultiDiGraph`` from ``kgraph.traverse`` and a date.
-ICD-10-CM codes are kept when they exist in the fiscal year of the date (FY N runs from
-October 1 of N-1 to September 30 of N); NCCI ``kg:conflictsWith`` edges when a PTP row for the
-pair is in effect (effective <= date <= deletion; equal effective and deletion dates with
-indicator 9 never applied). A flat PTP file has no effective dates: on a date before the file's
-date such an edge is kept with ``status`` "unknown" in its qualifiers, never dropped as "no
-edit". Edits deleted before the file's date are not plain edges; for the focus code they are
-added back from their rows when in effect on the date. Other edges (briefing facts, add-on
-edits, hierarchy) carry no dates and are kept. Changes the graph in place; returns nothing.
+Input: an open ``Store`` (or a remote one), a ``networkx.MultiDiGraph`` from ``kgraph.traverse``
+and a date. Every decision is ``kgraph.rules``: ICD-10-CM codes are kept when they exist in the
+fiscal year of the date (none before ICD-10-CM took effect); NCCI ``kg:conflictsWith`` edges when
+a PTP row of the release in force for the pair is in effect on the date. A flat PTP file has no
+effective dates: on a date before the file's date such an edge is kept with ``status``
+"unknown" in its qualifiers, never dropped as "no edit". Edits deleted before the file's date
+are not plain edges; for the focus code they are added back from their rows when in effect on
+the date. Other edges (briefing facts, add-on edits, hierarchy) carry no dates and are kept.
+Changes the graph in place; returns nothing.
 """
 
 from __future__ import annotations
@@ -19,16 +19,13 @@ import networkx as nx
 
 from kgraph import namespaces as ns
 from kgraph.errors import KGraphError
+from kgraph.rules.icd import before_icd10, fiscal_year, fy_used, icd10_start
+from kgraph.rules.ptp import IN_EFFECT, UNKNOWN, state
+from kgraph.rules.releases import Release, pick, release_start, select
+from kgraph.rules.rows import PTPRow
 from kgraph.store import Store
 
-
-def fiscal_year(day: date) -> int:
-    """The ICD-10-CM fiscal year of a date.
-
-    >>> fiscal_year(date(2024, 10, 1)), fiscal_year(date(2024, 9, 30))
-    (2025, 2024)
-    """
-    return day.year + 1 if day.month >= 10 else day.year
+__all__ = ["fiscal_year", "filter_graph", "parse_date"]
 
 
 def parse_date(value: str | date) -> date:
@@ -59,8 +56,13 @@ def _filter_icd(store: Store, graph: nx.MultiDiGraph, day: date) -> None:
     if not icd:
         return
     fy = fiscal_year(day)
-    loaded = [int(r["y"].value) for r in store.query("SELECT DISTINCT ?y WHERE { ?c kg:inFY ?y }")]
-    if not loaded or not min(loaded) <= fy <= max(loaded):
+    if before_icd10(day):
+        graph.graph["as_of_note"] = (f"{day.isoformat()} is before ICD-10-CM took effect "
+                                     f"({icd10_start().isoformat()}): no ICD-10-CM code was valid then")
+        graph.remove_nodes_from(icd)
+        return
+    loaded = sorted(int(r["y"].value) for r in store.query("SELECT DISTINCT ?y WHERE { ?c kg:inFY ?y }"))
+    if not fy_used(day, loaded).exact:
         graph.graph["as_of_note"] = (f"FY{fy} is outside the loaded ICD-10-CM fiscal years"
                                      f"{f' (FY{min(loaded)}-FY{max(loaded)})' if loaded else ''}; "
                                      "diagnoses were not filtered")
@@ -70,37 +72,45 @@ def _filter_icd(store: Store, graph: nx.MultiDiGraph, day: date) -> None:
     graph.remove_nodes_from([n for n in icd if n not in present])
 
 
-def _rows(store: Store, pairs: list[tuple[str, str]]) -> list[dict[str, str | None]]:
-    values = " ".join(f"(<{ns.iri(a)}> <{ns.iri(b)}>)" for a, b in pairs)
-    q = (f"SELECT ?a ?b ?mi ?eff ?del ?release WHERE {{ VALUES (?a ?b) {{ {values} }} "
-         "?r kg:column1 ?a ; kg:column2 ?b ; kg:modifierIndicator ?mi . "
-         "OPTIONAL { ?r kg:effectiveDate ?eff } OPTIONAL { ?r kg:deletionDate ?del } "
-         "GRAPH ?g { ?r kg:column1 ?a } OPTIONAL { ?s kg:graph ?g ; kg:release ?release } }")
-    out = []
+def _releases(store: Store) -> dict[str, Release]:
+    """The loaded NCCI PTP sources by graph IRI, as the rules' ``Release`` rows."""
+    q = ("SELECT ?g ?s ?file ?release ?eff ?layout ?scope WHERE { ?s kg:sourceKind \"ncci-ptp\" ; kg:graph ?g . "
+         "OPTIONAL { ?s kg:file ?file } OPTIONAL { ?s kg:release ?release } OPTIONAL { ?s kg:effective ?eff } "
+         "OPTIONAL { ?s kg:layout ?layout } OPTIONAL { ?s kg:scope ?scope } }")
+    out = {}
     for r in store.query(q):
-        out.append({"a": ns.curie(r["a"].value), "b": ns.curie(r["b"].value), "mi": r["mi"].value,
-                    "eff": r["eff"].value if r["eff"] else None, "del": r["del"].value if r["del"] else None,
-                    "release": r["release"].value if r["release"] else None})
+        text = {k: (r[k].value if r[k] is not None else "") for k in ("file", "release", "eff", "layout", "scope")}
+        when = _date(text["eff"]) or release_start("ncci-ptp", text["release"])
+        out[r["g"].value] = Release(ns.curie(r["s"].value).partition(":")[2], "ncci-ptp", text["file"],
+                                    text["release"], when, text["layout"], text["scope"] or "complete")
     return out
 
 
-def _status(row: dict[str, str | None], day: str) -> str | None:
-    """'in effect', 'unknown ...' or None (not in effect) for one PTP row on a day."""
-    eff, dele = row["eff"], row["del"]
-    if eff and dele and eff == dele and row["mi"] == "9":
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text[:10]) if text else None
+    except ValueError:
         return None
-    if dele and day > dele:
-        return None
-    if eff:
-        return "in effect" if eff <= day else None
-    release = row["release"] or ""
-    if release and day < release[:10]:
-        return f"unknown: the file of {release} has no effective dates"
-    return "in effect"
+
+
+def _rows(store: Store, pairs: list[tuple[str, str]], sources: dict[str, Release]) -> list[PTPRow]:
+    values = " ".join(f"(<{ns.iri(a)}> <{ns.iri(b)}>)" for a, b in pairs)
+    q = (f"SELECT ?a ?b ?mi ?eff ?del ?g WHERE {{ VALUES (?a ?b) {{ {values} }} "
+         "?r kg:column1 ?a ; kg:column2 ?b ; kg:modifierIndicator ?mi . "
+         "OPTIONAL { ?r kg:effectiveDate ?eff } OPTIONAL { ?r kg:deletionDate ?del } "
+         "GRAPH ?g { ?r kg:column1 ?a } }")
+    out = []
+    for r in store.query(q):
+        source = sources.get(r["g"].value)
+        if source is None:
+            continue
+        out.append(PTPRow(ns.curie(r["a"].value), ns.curie(r["b"].value), r["mi"].value,
+                          _date(r["eff"].value) if r["eff"] else None, _date(r["del"].value) if r["del"] else None,
+                          "", source, 0))
+    return out
 
 
 def _filter_ptp(store: Store, graph: nx.MultiDiGraph, day: date) -> None:
-    iso = day.isoformat()
     edges = [(s, o) for s, o, k in graph.edges(keys=True) if k == "kg:conflictsWith"
              and not s.startswith("ICD10CM:")]
     focus = graph.graph.get("focus")
@@ -110,12 +120,19 @@ def _filter_ptp(store: Store, graph: nx.MultiDiGraph, day: date) -> None:
     if not edges:
         return
     status: dict[tuple[str, str], str] = {}
-    for row in _rows(store, sorted(set(edges))):
-        assert row["a"] and row["b"]
-        found = _status(row, iso)
-        key = (row["a"], row["b"])
-        if found and (key not in status or status[key] != "in effect"):
-            status[key] = found
+    sources = _releases(store)
+    rows = _rows(store, sorted(set(edges)), sources)
+    selection = select(sources.values(), day)
+    by_pair: dict[tuple[str, str], list[PTPRow]] = {}
+    for row in rows:
+        by_pair.setdefault((row.column1, row.column2), []).append(row)
+    for key, pair_rows in by_pair.items():
+        for row in pick(selection, pair_rows, lambda r: r.source):
+            found = state(row, day)
+            if found == IN_EFFECT:
+                status[key] = "in effect"
+            elif found == UNKNOWN and key not in status:
+                status[key] = f"unknown: the file of {row.source.release} has no effective dates"
     for s, o in set(edges):
         if (s, o) not in status:
             if graph.has_edge(s, o, key="kg:conflictsWith"):

@@ -1,11 +1,13 @@
 """Manifest -> readers -> records -> a new store, swapped in atomically.
 
 Input: a TOML manifest (default ``data/sources.toml``) listing sources as ``[[source]]`` tables
-with ``kind``, ``path`` (relative to the manifest), ``licence`` and optional ``release``, plus
-extra briefing files. Output: the opened ``Store``. Every source is read completely before
-anything is written; a build writes a new directory ``<store>.d/<build-id>/`` and only then
-swaps the ``<store>`` symlink with an atomic rename, so a failed or killed build leaves the
-previous store intact and openable. Two builds of one store at once: the second is refused.
+with ``kind``, ``path`` (relative to the manifest), ``licence``, optional ``release`` and optional
+``scope`` (``complete``, the default, or ``excerpt``: a few rows of a release, which
+``kgraph.rules.releases`` lets override only what they list), plus extra briefing files.
+Output: the opened ``Store``. Every source is read completely before anything is written; a
+build writes a new directory ``<store>.d/<build-id>/`` and only then swaps the ``<store>``
+symlink with an atomic rename, so a failed or killed build leaves the previous store intact and
+openable. Two builds of one store at once: the second is refused.
 
 Raises ``BuildError`` (with every problem of every source) when a source is refused (empty,
 not UTF-8, no title line ...) unless ``keep_going``, or when ``strict`` and any row was
@@ -32,10 +34,13 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from kgraph import description, incremental
 from kgraph import namespaces as ns
 from kgraph.errors import BuildError, Origin, StoreError
 from kgraph.indexes import write_indexes
+from kgraph.ranges import Expander
 from kgraph.records import Problem, Record
+from kgraph.rules.releases import SCOPES
 from kgraph.sources import READERS, payers
 from kgraph.store import QuadWriter, Store, builds_dir, load_lines, store_path
 from kgraph.store import open as open_store
@@ -53,6 +58,8 @@ class SourceSpec:
     path: Path
     licence: str = ""
     release: str = ""
+    #: "complete" (a whole release of its family) or "excerpt" (kgraph.rules.releases.SCOPES)
+    scope: str = "complete"
     origin: Origin = field(default_factory=lambda: Origin("<command line>"))
 
     @property
@@ -109,7 +116,7 @@ def read_manifest(manifest: str | os.PathLike[str]) -> list[SourceSpec]:
     for number, entry in enumerate(entries, 1):
         where = f"{shown}: source #{number}"
         kind, rel = entry.get("kind"), entry.get("path")
-        if kind not in READERS:
+        if kind not in READERS and kind != "briefings":
             errors.append(f"{where}: unknown kind {kind!r}; known kinds: {', '.join(sorted(READERS))}")
             continue
         if not isinstance(rel, str) or not rel:
@@ -120,12 +127,39 @@ def read_manifest(manifest: str | os.PathLike[str]) -> list[SourceSpec]:
         except BuildError as exc:
             errors.append(str(exc))
             continue
+        scope = entry.get("scope", "complete")
+        if scope not in SCOPES:
+            errors.append(f"{where}: scope {scope!r} is not one of {', '.join(SCOPES)}")
+            continue
         where_path = Path(rel) if rel.startswith(("pkg:", "builtin:")) else path.parent / rel
+        if kind == "briefings":  # a folder: every briefing in it
+            try:
+                specs += briefing_specs(where_path, str(entry.get("licence", "")), Origin(shown))
+            except BuildError as exc:
+                errors.append(f"{where}: {exc}")
+            continue
         specs.append(SourceSpec(kind, where_path, str(entry.get("licence", "")),
-                                str(entry.get("release", "")), Origin(shown)))
+                                str(entry.get("release", "")), scope, Origin(shown)))
     if errors:
         raise BuildError("\n".join(errors))
     return specs
+
+
+def briefing_specs(folder: Path, licence: str = "user-supplied briefing",
+                   origin: Origin | None = None) -> list[SourceSpec]:
+    """One briefing source per file of a folder whose name ends in a briefing extension (.txt, .md,
+    .markdown, .html, .htm), in name order; hidden files and sub-folders are not read. Raises
+    ``BuildError`` when the folder is missing or holds no briefing."""
+    from kgraph.sources.briefing import EXTENSIONS
+
+    if not folder.is_dir():
+        raise BuildError(f"{shown_path(folder)}: briefing folder not found")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
+                   and p.suffix.lower() in EXTENSIONS)
+    if not files:
+        raise BuildError(f"{shown_path(folder)}: no briefing in this folder (files ending in "
+                         f"{', '.join(EXTENSIONS)})")
+    return [SourceSpec("briefing", f, licence, origin=origin or Origin("<command line>")) for f in files]
 
 
 #: kinds read completely before anything is written (small; all their problems reported at once)
@@ -144,6 +178,8 @@ class SourceResult:
     reused: bool = False
     #: problems of a reused source, as reported when it was read
     reused_texts: list[str] = field(default_factory=list)
+    #: a briefing's reading report (tables, rows read and skipped, normalisations)
+    reading: dict[str, Any] = field(default_factory=dict)
 
     def problem_texts(self) -> list[str]:
         return self.reused_texts if self.reused else [str(p) for p in self.problems]
@@ -187,7 +223,12 @@ def _fingerprint() -> str:
     """A hash of the code that turns sources into quads: reuse a graph only if it is unchanged."""
     digest = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for module in sorted([*here.glob("sources/*.py"), here / "store.py", here / "namespaces.py"]):
+    # the readers take documented values and the fiscal-year calendar from the rules (rules/readers.py)
+    from kgraph.rules.readers import TABLES
+
+    rules = [here / "rules" / name for name in ("readers.py", "tables.py", "icd.py")]
+    rules += [here / "rules" / "tables" / f"{name}.csv" for name in TABLES]
+    for module in sorted([*here.glob("sources/**/*.py"), *rules, here / "store.py", here / "namespaces.py"]):
         digest.update(module.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -256,6 +297,7 @@ def build(
     *,
     store: str | os.PathLike[str] | None = None,
     briefings: list[str] | tuple[str, ...] = (),
+    briefing_dirs: list[str] | tuple[str, ...] = (),
     keep_going: bool = False,
     strict: bool = False,
     reuse: bool = True,
@@ -277,6 +319,8 @@ def build(
     path = store_path(store)
     specs = read_manifest(manifest or DEFAULT_MANIFEST)
     specs += [SourceSpec("briefing", Path(b), "user-supplied briefing") for b in briefings]
+    for folder in briefing_dirs:
+        specs += briefing_specs(Path(folder))
     with _lock(path):
         if path.exists() and not path.is_symlink():
             raise StoreError(f"{path}: exists and is not a kgraph store symlink; remove it or choose --store")
@@ -288,13 +332,24 @@ def build(
         early: dict[str, list[Record]] = {}
         for result in results:
             if result.spec.kind in SMALL_KINDS:
-                records = list(_records(result.spec, registry))
+                records = _read_small(result, registry)
                 result.problems = [r for r in records if isinstance(r, Problem)]
                 early[result.id] = [r for r in records if not isinstance(r, Problem)]
         _check(path, results, keep_going, strict)
         built = _write(path, results, early, registry, keep_going, strict, reuse, say, started)
     say(f"built {built.build_dir.name} in {time.perf_counter() - started:.1f} s")
     return built
+
+
+def _read_small(result: SourceResult, registry: payers.PayerRegistry) -> list[Record]:
+    """The records of a payer registry or a briefing; a briefing's reading report goes on the result."""
+    if result.spec.kind != "briefing":
+        return list(_records(result.spec, registry))
+    from kgraph.sources.briefing import reading
+
+    read = reading(result.spec.path, payers=registry, display=result.spec.display)
+    result.reading = {"format": read.format, **read.summary(), "line": read.line()} if read.format else {}
+    return read.records
 
 
 def _check(path: Path, results: list[SourceResult], keep_going: bool, strict: bool) -> None:
@@ -329,11 +384,15 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
     fingerprint = _fingerprint()
     old_store, old_info = _previous(path) if reuse else (None, {})
     old_sources = {(s.get("kind"), s.get("file"), s.get("sha256"), s.get("fingerprint"), s.get("release"),
-                    s.get("licence")): s for s in old_info.get("sources", [])}
+                    s.get("licence"), s.get("scope", "complete")): s for s in old_info.get("sources", [])}
     reused = {r.id: old_sources.get((r.spec.kind, r.spec.display, r.sha256, fingerprint, r.spec.release,
-                                     r.spec.licence)) for r in results}
+                                     r.spec.licence, r.spec.scope)) for r in results}
     reused = {sid: prev for sid, prev in reused.items() if prev and prev.get("id") == sid
               and old_store is not None and next(r for r in results if r.id == sid).spec.kind not in SMALL_KINDS}
+    # only payers and briefings changed: update degrees, counts and indexes instead of making them again
+    old_build = path.resolve() if old_store is not None else None
+    fast = bool(reused) and incremental.eligible(old_store, old_info, old_build, results, set(reused), SMALL_KINDS)
+    removed, written = incremental.Snapshot(), [ns.term("GRAPH:ontology"), ns.term("GRAPH:queries")]
     try:
         tmp.mkdir(parents=True)
         if reused and old_store is not None:
@@ -341,20 +400,26 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
             # unchanged sources and drop the rest; only new or changed sources are read again.
             old_store.backup(str(tmp / "oxigraph"))
             database = ox.Store(str(tmp / "oxigraph"))
-            keep = {ns.iri(f"GRAPH:{sid}") for sid in reused}
+            keep = {ns.iri(f"GRAPH:{sid}") for sid in reused} | ({incremental.DEGREES.value} if fast else set())
             for graph in list(database.named_graphs()):
                 if graph.value not in keep:
+                    if fast:
+                        removed.add(database, graph)
                     database.remove_graph(graph)
         else:
             database = ox.Store(str(tmp / "oxigraph"))
         ontology = ns.ONTOLOGY_DIR / "kgraph.ttl"
         if ontology.exists():
             database.bulk_load(path=str(ontology), format=ox.RdfFormat.TURTLE, to_graph=ns.term("GRAPH:ontology"))
+        load_lines(database, description.query_lines())  # the named queries, as SHACL, for SPARQL editors
         sources = []
-        for result in results:
+        expander = None
+        # code sets first: briefing ranges (K20-K22) expand against them; the list keeps the manifest's order
+        order = {r.id: i for i, r in enumerate(results)}
+        for result in sorted(results, key=lambda r: (r.spec.kind in SMALL_KINDS, order[r.id])):
             spec = result.spec
             meta = {"file": spec.display, "sha256": result.sha256, "kind": spec.kind, "licence": spec.licence,
-                    "release": spec.release, "built_at": built_at}
+                    "release": spec.release, "scope": spec.scope, "built_at": built_at}
             previous = reused.get(result.id)
             if previous:
                 result.records, result.reused = previous.get("records", 0), True
@@ -378,22 +443,38 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
                     database.clear_graph(writer.graph)
                     _check(path, results, keep_going, strict)
                     continue
+                if writer.ranges:
+                    expander = expander or Expander(database)
+                    load_lines(database, _range_lines(writer, expander, result))
                 load_lines(database, writer.source_lines(meta))
+                written.append(writer.graph)
                 say(f"read {spec.display}: {result.records:,} records, {len(result.problems)} problems")
             sources.append({**meta, "id": result.id, "records": result.records, "problems": len(result.problem_texts()),
                             "fingerprint": fingerprint, "reused": result.reused,
-                            "problem_texts": result.problem_texts()})
+                            "problem_texts": result.problem_texts(), **({"reading": result.reading}
+                                                                         if result.reading else {})})
+        sources.sort(key=lambda entry: order[str(entry["id"])])
         _check(path, results, keep_going=True, strict=strict)
-        # Compact before counting degrees: the degree and count queries run about 10x faster on
-        # the compacted store than on the freshly bulk-loaded files (measured on the full build).
-        say("compacting the store ...")
-        database.remove_graph(ns.term("GRAPH:degrees"))
-        database.flush()
-        database.optimize()
-        say("counting degrees ...")
-        load_lines(database, degree_lines(database))
-        counts = count(database)
-        write_indexes(database, tmp, build=build_id, progress=say)  # claim-check indexes of this build only
+        if fast:
+            assert old_store is not None and old_build is not None
+            counts = incremental.update(database, old_store, old_info, old_build, removed, written, tmp, build_id, say)
+        else:
+            # Compact before counting degrees: the degree and count queries run about 10x faster on
+            # the compacted store than on the freshly bulk-loaded files (measured on the full build).
+            say("compacting the store ...")
+            database.remove_graph(ns.term("GRAPH:degrees"))
+            database.flush()
+            database.optimize()
+            say("counting degrees ...")
+            table: dict[str, dict[str, tuple[int, int]]] = {}
+            load_lines(database, degree_lines(database, table))
+            incremental.save_table(tmp, table)
+            counts = count(database)
+            write_indexes(database, tmp, build=build_id, progress=say)  # claim-check indexes of this build only
+        # VoID per graph, for the Service Description of kgraph serve; graphs of reused code sets keep theirs
+        unchanged = {ns.iri(f"GRAPH:{sid}") for sid in reused}
+        void = description.void_statistics(database, {g: v for g, v in old_info.get("void", {}).items()
+                                                      if g in unchanged})
         problems = [text for r in results for text in r.problem_texts()]
         info: dict[str, Any] = {
             "id": build_id,
@@ -402,6 +483,9 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
             "refused": [r.spec.display for r in results if r.refused],
             "problems": problems,
             "counts": counts,
+            # True: only payers and briefings changed; degrees, counts and indexes were updated (kgraph.incremental)
+            "incremental": fast,
+            "void": void,
             "seconds": round(time.perf_counter() - started, 3),
         }
         del database
@@ -415,6 +499,16 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
         raise
     _prune(path)
     return open_store(path)
+
+
+def _range_lines(writer: QuadWriter, expander: Expander, result: SourceResult) -> Iterator[str]:
+    """A briefing's ranges expanded against the code sets already written; a problem for each that is empty."""
+    for rng in writer.ranges:
+        found = expander.expand(rng)
+        if found.problem:
+            result.problems.append(Problem(rng.origin, found.problem, severity=found.severity,  # type: ignore[arg-type]
+                                           action="kept"))
+        yield from writer.range_lines(rng, found.members, found.against)
 
 
 def _prune(path: Path) -> None:
@@ -438,10 +532,12 @@ def _prune(path: Path) -> None:
 TOP_DEGREES = 1000
 
 
-def degree_lines(database: ox.Store) -> Iterator[str]:
+def degree_lines(database: ox.Store, table: dict[str, dict[str, tuple[int, int]]] | None = None) -> Iterator[str]:
     """N-Quads of a ``kg:Degree`` node per (node, relation): distinct out- and in-neighbours.
 
     Precomputed so that ``hubs_by_degree`` reads counts instead of aggregating 1.7M NCCI edges.
+    ``table`` (relation IRI -> node IRI -> (out, in)) is filled with the same counts, for the next
+    rebuild to update (``kgraph.incremental``).
     """
     graph = f"<{ns.iri('GRAPH:degrees')}>"
     integer = f"<{ns.XSD}integer>"
@@ -456,6 +552,8 @@ def degree_lines(database: ox.Store) -> Iterator[str]:
                 if isinstance(node, ox.NamedNode):
                     counts.setdefault(node.value, [0, 0])[position] = int(row["k"].value)
         local = relation.replace(":", "-")
+        if table is not None:
+            table[rel] = {node: (out, into) for node, (out, into) in counts.items()}
         ranked = sorted(counts.items(), key=lambda item: (-sum(item[1]), ns.curie(item[0])))
         for rank, (node, (out, into)) in enumerate(ranked, 1):
             d = f"<{ns.PREFIXES['ROW']}degrees/{local}/{ns.slug(ns.curie(node))}>"

@@ -95,13 +95,15 @@ def _print_counts(info: dict[str, Any], fmt: str) -> None:
               help="Sources manifest (default: data/sources.toml).")
 @click.option("--briefing", "briefings", multiple=True, type=click.Path(path_type=Path),
               help="An extra briefing file to include (repeatable).")
+@click.option("--briefing-dir", "briefing_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
+              help="A folder of briefings (.txt, .md, .html) to include, every file of it (repeatable).")
 @click.option("--keep-going", is_flag=True, help="Build without sources that cannot be read.")
 @click.option("--strict", is_flag=True, help="Refuse the build if any row was skipped.")
 @store_option
 @format_option
 @command
-def build(manifest: Path | None, briefings: tuple[Path, ...], keep_going: bool, strict: bool,
-          store: Path | None, fmt: str | None) -> None:
+def build(manifest: Path | None, briefings: tuple[Path, ...], briefing_dirs: tuple[Path, ...], keep_going: bool,
+          strict: bool, store: Path | None, fmt: str | None) -> None:
     """Build the store from a manifest (and extra briefings); prints counts."""
     tty = sys.stderr.isatty()
 
@@ -114,7 +116,8 @@ def build(manifest: Path | None, briefings: tuple[Path, ...], keep_going: bool, 
 
     try:
         built = kgraph.build(manifest, store=store, briefings=tuple(str(b) for b in briefings),
-                             keep_going=keep_going, strict=strict, progress=say)
+                             briefing_dirs=tuple(str(d) for d in briefing_dirs), keep_going=keep_going,
+                             strict=strict, progress=say)
     except BuildError as exc:
         _fail(exc)
         return
@@ -122,7 +125,48 @@ def build(manifest: Path | None, briefings: tuple[Path, ...], keep_going: bool, 
         say(problem)
     for refused in built.info.get("refused", []):
         say(f"warning: {refused} was refused and left out of this build (--keep-going)")
+    _say_readings(built.info, say)
     _print_counts(built.info, _fmt(fmt))
+
+
+def _say_readings(info: dict[str, Any], say: Callable[[str], None]) -> None:
+    """The build's last lines: how each briefing was read (tables, rows read and skipped, normalisations)."""
+    for source in info.get("sources", []):
+        if source.get("reading"):
+            say(f"briefing {source['reading']['line']}")
+
+
+@main.command("briefing")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--store", "store", type=click.Path(path_type=Path), default=None,
+              help="Expand ranges and wildcards against this built store (without it they are shown unexpanded).")
+@click.option("--strict", is_flag=True, help="Exit 1 when any table or row was not read.")
+@format_option
+@command
+def briefing_cmd(file: Path, store: Path | None, strict: bool, fmt: str | None) -> None:
+    """How a briefing is read, without building: each table, its kind and why, each row's edges and problems."""
+    from kgraph.briefing_report import explain, rows
+
+    report = explain(file, store=kgraph.open(store) if store else None)
+    fmt = _fmt(fmt)
+    if fmt == "json":
+        click.echo(json.dumps(report, indent=1))
+    elif report["refused"]:
+        click.echo(f"error: {report['problems'][-1]['message']}", err=True)
+    else:
+        s = report["summary"]
+        click.echo(f"{report['file']}: {report['format']} ({report['why']}); subject {report['subject'] or 'none'}"
+                   + (f", dated {report['date']}" if report["date"] else ""), err=fmt != "table")
+        print_table(Table(["line", "what", "status", "codes", "edges", "problems"], {}, rows(report)), fmt)
+        if fmt == "table":
+            for problem in report["problems"]:
+                click.echo(f"{problem['severity']}: {problem['message']}", err=True)
+            click.echo(f"{s['tables_read']} of {s['tables']} tables read; {s['rows_read']} rows read + "
+                       f"{s['rows_skipped']} rows skipped = {s['rows']} rows; {s['normalisations']} normalisations",
+                       err=True)
+    if report["refused"] or strict and (report["summary"]["rows_skipped"] or
+                                        report["summary"]["tables_read"] < report["summary"]["tables"]):
+        sys.exit(1)
 
 
 @main.command()
@@ -339,6 +383,23 @@ def validate(fail_on: str, as_of: str | None, store: Path | None, fmt: str | Non
         sys.exit(1)
 
 
+RULE_COLUMNS = ["id", "command", "severity", "meaning", "source"]
+
+
+@main.command("rules")
+@format_option
+@command
+def rules_command(fmt: str | None) -> None:
+    """Every billing rule of check and validate: id, severity, meaning and the CMS document it comes from."""
+    from kgraph.rules import registry
+
+    rows: list[dict[str, str | None]] = [dict(r._asdict()) for r in registry()]
+    if _fmt(fmt) == "json":
+        click.echo(json.dumps(rows, indent=1))
+    else:
+        print_table(Table(RULE_COLUMNS, {}, rows), _fmt(fmt))
+
+
 @main.group()
 def export() -> None:
     """Export the graph: a picture (html), or the store, a named graph or a neighbourhood in a standard format."""
@@ -452,16 +513,19 @@ for _fmt_name in EXPORT_HELP:
 @click.option("--workers", type=click.IntRange(1), default=None,
               help="Query worker processes (default: two per core, at most 8).")
 @click.option("--access-log", is_flag=True, help="Log every request to stderr.")
+@click.option("--cors", is_flag=True,
+              help="Answer browser pages of other origins (CORS; updates from them stay refused).")
 @limit_options(load=True)
 @store_option
 @command
 def serve(host: str, port: int, allow_update: bool, timeout: float, max_rows: int, max_body: int,
-          workers: int | None, access_log: bool, limits: Any, store: Path | None) -> None:
-    """SPARQL 1.1 Protocol endpoint at /sparql and a query page at /, until Ctrl-C (read-only by default)."""
+          workers: int | None, access_log: bool, cors: bool, limits: Any, store: Path | None) -> None:
+    """SPARQL 1.1 Protocol endpoint at /sparql (its Service Description without a query) and YASGUI at /,
+    until Ctrl-C (read-only by default)."""
     from kgraph.server import serve as serve_store
 
     serve_store(store, host, port, allow_update=allow_update, timeout=timeout, max_rows=max_rows,
-                max_body=max_body, workers=workers, access_log=access_log, limits=limits)
+                max_body=max_body, workers=workers, access_log=access_log, limits=limits, cors=cors)
 
 
 @main.command()
@@ -516,12 +580,14 @@ CHECK_COLUMNS = ["claim", "status", "severity", "rule", "lines", "message", "evi
 @click.option("--claim-type", type=click.Choice(["professional", "institutional"]), default="professional",
               show_default=True)
 @click.option("--id", "claim_id", default="cli", show_default=True, help="The claim id shown in the result.")
+@click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
+              help="Processes checking a JSON Lines batch written as JSON (2 on a 2-core machine: ~1.8x the claims/s).")
 @store_option
 @format_option
 @command
 def check(claims: Path | None, line_specs: tuple[str, ...], diagnoses: tuple[str, ...], taxonomy: str | None,
-          payer: str | None, service_date: str | None, claim_type: str, claim_id: str, store: Path | None,
-          fmt: str | None) -> None:
+          payer: str | None, service_date: str | None, claim_type: str, claim_id: str, workers: int,
+          store: Path | None, fmt: str | None) -> None:
     """Check claim lines (NCCI PTP, MUE, add-on, modifiers, diagnoses, fee schedule) and explain each finding.
 
     CLAIMS is a JSON claim, or a JSON Lines batch (.jsonl / .ndjson, or - for stdin) checked as it
@@ -532,7 +598,7 @@ def check(claims: Path | None, line_specs: tuple[str, ...], diagnoses: tuple[str
     import csv
     import datetime
 
-    from kgraph.check import ClaimError, check_many, parse_line_spec, read_claims
+    from kgraph.check import ClaimError, check_many, dumps_line, parse_line_spec, read_claims
 
     if bool(claims) == bool(line_specs):
         raise click.UsageError("give a claims file (CLAIMS) or --line CODE ..., not both")
@@ -555,7 +621,19 @@ def check(claims: Path | None, line_specs: tuple[str, ...], diagnoses: tuple[str
             batch = True
             stdin = str(claims) == "-"
             handle = sys.stdin if stdin else files.enter_context(claims.open(encoding="utf-8"))
-            results = check_many(st, read_claims(handle, display="<stdin>" if stdin else str(claims)))
+            display = "<stdin>" if stdin else str(claims)
+            if fmt == "json":  # JSON Lines in, JSON Lines out: the batch path, on --workers processes
+                from kgraph.check_batch import check_jsonl
+
+                failed = False
+                with files:
+                    for text, status in check_jsonl(st, handle, display=display, workers=workers):
+                        failed = failed or status in ("fail", "error")
+                        sys.stdout.write(text + "\n")
+                if failed:
+                    sys.exit(1)
+                return
+            results = check_many(st, read_claims(handle, display=display))
         else:
             try:
                 data = json.loads(claims.read_text(encoding="utf-8"))
@@ -574,7 +652,7 @@ def check(claims: Path | None, line_specs: tuple[str, ...], diagnoses: tuple[str
         for result in results:
             bad = bad or result.status in ("fail", "error")
             if fmt == "json":
-                click.echo(json.dumps(result.to_json()) if batch else result.dumps(indent=1))
+                click.echo(dumps_line(result) if batch else result.dumps(indent=1))
             elif writer:
                 writer.writerows(result.rows())
             else:

@@ -45,53 +45,49 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyoxigraph as ox
 
 from kgraph import namespaces as ns
 from kgraph.errors import StoreError
+from kgraph.rules.releases import Release, release_start
+from kgraph.rules.rows import FEE_FIELDS, AddOnRow, FeeRow, MUERow, PTPRow
 
 #: bump when the layout of the pickled dict changes; an index of another version is not read
-FORMAT = 2
+#: (4: typed rows of kgraph.rules.rows, sources with their scope, Evidence and PayerGap rows)
+FORMAT = 4
 INDEX_DIR = "indexes"
 INDEX_FILE = "check.pickle"
 #: source kinds whose files name existing codes of each kind (validate.CODE_SETS)
 PROCEDURE_KINDS = ("hcpcs", "mpfs", "ncci-ptp", "ncci-mue", "ncci-addon")
 MODIFIER_KINDS = ("hcpcs", "modifiers", "cpt-modifiers", "mpfs")
-#: fee-schedule fields kept per row, in this order
-FEE_FIELDS = ("status", "pctc", "globalDays", "multProc", "bilatSurg", "asstSurg", "coSurg", "teamSurg",
-              "endoBase")
 _ROW_LINE = re.compile(r"/L(\d+)(?:-\d+)?$")
 _KG = ns.KG
 _PREFIXES = ns.PREFIXES
 
 
-@dataclass(frozen=True, slots=True)
-class SourceInfo:
-    """A loaded source as a check names it in evidence."""
+class Evidence(NamedTuple):
+    """A briefing statement behind an edge: the code at its other end, file, line and qualifiers."""
 
-    id: str
-    kind: str
+    other: str
     file: str
-    release: str
-    #: the file's own date (``kg:effective``), else the release read as a date
-    effective: date | None
-    layout: str
-
-
-@dataclass(frozen=True, slots=True)
-class PTPRow:
-    """One NCCI PTP edit row."""
-
-    column1: str
-    column2: str
-    indicator: str
-    effective: date | None
-    deletion: date | None
-    rationale: str
-    source: SourceInfo
     line: int
+    qualifiers: dict[str, str]
+
+
+class PayerGap(NamedTuple):
+    """A "data not available" gap of a payer for a code: the field, its text, file and line."""
+
+    field: str
+    text: str
+    file: str
+    line: int
+
+
+#: a loaded source as a check names it in evidence (the rules' ``Release``: kind, file, release, the
+#: file's date, layout and scope)
+SourceInfo = Release
 
 
 @dataclass
@@ -114,9 +110,10 @@ class Indexes:
     ptp_starts: array
     rationales: list[str]
     procedures: dict[str, tuple[str, ...]]
-    mue: dict[str, list[tuple[int, str, str, int, int]]]
-    addon: dict[str, list[tuple[str | None, str, int, int, int, int]]]
-    fee: dict[str, dict[str, tuple[Any, ...]]]
+    mue: dict[str, list[MUERow]]
+    addon: dict[str, list[AddOnRow]]
+    #: code -> modifier ("" for the code's own row, 26, TC, 53) -> rows (one per loaded release)
+    fee: dict[str, dict[str, list[FeeRow]]]
     icd_years: dict[str, tuple[int, int]]
     icd_parent: dict[str, str]
     icd_header_since: dict[str, int]
@@ -124,15 +121,14 @@ class Indexes:
     modifiers: dict[str, str]
     nucc: frozenset[str]
     nucc_parent: dict[str, str]
-    supports: dict[str, list[tuple[str, str, int, dict[str, str]]]]
-    specialties: dict[str, list[tuple[str, str, int, dict[str, str]]]]
-    payer_gaps: dict[tuple[str, str], list[tuple[str, str, str, int]]]
+    supports: dict[str, list[Evidence]]
+    specialties: dict[str, list[Evidence]]
+    payer_gaps: dict[tuple[str, str], list[PayerGap]]
     payers: dict[str, str]
     payer_labels: dict[str, str]
     payer_parent: dict[str, str]
     seconds: float = 0.0
     code_id: dict[str, int] = field(default_factory=dict, repr=False)
-    _verdicts: dict[str, Any] = field(default_factory=dict, repr=False)
     _children: dict[str, list[str]] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -170,21 +166,6 @@ class Indexes:
                       self.sources[self.ptp_source[i]], self.ptp_line[i])
 
     # --- derived, computed on first use -------------------------------------------------------------
-
-    def verdicts(self, code: str) -> dict[str, Any] | None:
-        """``mpfs.modifier_verdicts`` for a code with a fee-schedule row of its own, else None."""
-        if code in self._verdicts:
-            return self._verdicts[code]
-        from kgraph.sources.mpfs import modifier_verdicts
-
-        rows = self.fee.get(code)
-        found = None
-        if rows and "" in rows:
-            base = dict(zip(FEE_FIELDS, rows[""][: len(FEE_FIELDS)], strict=True))
-            base["procedure"] = code
-            found = modifier_verdicts(base, has_26_row="26" in rows, has_tc_row="TC" in rows)
-        self._verdicts[code] = found
-        return found
 
     def icd_children(self, code: str) -> list[str]:
         if self._children is None:
@@ -234,14 +215,15 @@ def _date(text: str | None) -> date | None:
 
 
 def _sources(database: ox.Store) -> list[SourceInfo]:
-    q = """SELECT ?s ?kind ?file ?release ?eff ?layout WHERE { ?s a kg:Source ; kg:sourceKind ?kind .
+    q = """SELECT ?s ?kind ?file ?release ?eff ?layout ?scope WHERE { ?s a kg:Source ; kg:sourceKind ?kind .
       OPTIONAL { ?s kg:file ?file } OPTIONAL { ?s kg:release ?release } OPTIONAL { ?s kg:effective ?eff }
-      OPTIONAL { ?s kg:layout ?layout } }"""
+      OPTIONAL { ?s kg:layout ?layout } OPTIONAL { ?s kg:scope ?scope } }"""
     out = []
-    for s, kind, file, release, eff, layout in _select(database, q):
+    for s, kind, file, release, eff, layout, scope in _select(database, q):
         rel = _text(release)
-        when = _date(_text(eff)) or _date(rel) or (_date(rel + "-01") if re.match(r"^\d{4}-\d{2}$", rel) else None)
-        out.append(SourceInfo(_curie(s).partition(":")[2], kind.value, _text(file), rel, when, _text(layout)))
+        when = _date(_text(eff)) or release_start(kind.value, rel)
+        out.append(SourceInfo(_curie(s).partition(":")[2], kind.value, _text(file), rel, when, _text(layout),
+                              _text(scope) or "complete"))
     return sorted(out, key=lambda s: (s.kind, s.effective or date.min, s.id))
 
 
@@ -403,7 +385,7 @@ def _ptp(database: ox.Store, sources: list[SourceInfo], builder: _PTPBuilder,
             builder.add(sid, line, row)
 
 
-def _evidence(database: ox.Store, relation: str) -> dict[str, list[tuple[str, str, int, dict[str, str]]]]:
+def _evidence(database: ox.Store, relation: str) -> dict[str, list[Evidence]]:
     """object or subject -> (other end, file, line, qualifiers) for the statement nodes of a relation."""
     q = f"""SELECT ?a ?s ?o ?file ?line ?q ?v WHERE {{ ?a rdf:predicate kg:{relation} ; rdf:subject ?s ;
       rdf:object ?o ; kg:line ?line ; kg:source ?src . ?src kg:file ?file .
@@ -415,11 +397,11 @@ def _evidence(database: ox.Store, relation: str) -> dict[str, list[tuple[str, st
             entry = found[a.value] = (_curie(s), _curie(o), file.value, int(line.value), {})
         if q_ is not None:
             entry[4][q_.value.removeprefix(_KG)] = v.value
-    out: dict[str, list[tuple[str, str, int, dict[str, str]]]] = defaultdict(list)
+    out: dict[str, list[Evidence]] = defaultdict(list)
     for s, o, file, line, quals in found.values():
         # supports: diagnosis -> procedure, keyed by the procedure; reportedBy: procedure -> taxonomy
         key, other = (o, s) if relation == "supports" else (s, o)
-        out[key].append((other, file, line, quals))
+        out[key].append(Evidence(other, file, line, quals))
     return {k: sorted(v, key=lambda e: (e[1], e[2], e[0])) for k, v in out.items()}
 
 
@@ -455,23 +437,26 @@ def collect(database: ox.Store, build: str = "", *, progress: Callable[[str], No
         sid, line = _row_source_line(iri)
         return src_index.get(sid, 0), line
 
-    mue: dict[str, list[tuple[int, str, str, int, int]]] = defaultdict(list)
+    mue: dict[str, list[MUERow]] = defaultdict(list)
     for iri, f in _rows(database, "MUELimit").items():
         if "procedure" in f and "units" in f:
-            mue[f["procedure"]].append((int(f["units"]), str(f.get("adjudicationIndicator", "")),
-                                        str(f.get("rationale", "")), *line_of(iri)))
-    addon: dict[str, list[tuple[str | None, str, int, int, int, int]]] = defaultdict(list)
+            mue[f["procedure"]].append(MUERow(int(f["units"]), str(f.get("adjudicationIndicator", "")),
+                                              str(f.get("rationale", "")), *line_of(iri)))
+    addon: dict[str, list[AddOnRow]] = defaultdict(list)
     for iri, f in _rows(database, "AddOnEdit").items():
         if "addOn" in f:
             eff, dele = f.get("effectiveDate"), f.get("deletionDate")
-            addon[f["addOn"]].append((f.get("primary"), str(f.get("editType", "")),
-                                      eff.toordinal() if eff else 0, dele.toordinal() if dele else 0,
-                                      *line_of(iri)))
-    fee: dict[str, dict[str, tuple[Any, ...]]] = defaultdict(dict)
+            addon[f["addOn"]].append(AddOnRow(f.get("primary"), str(f.get("editType", "")),
+                                              eff.toordinal() if eff else 0, dele.toordinal() if dele else 0,
+                                              *line_of(iri)))
+    fee: dict[str, dict[str, list[FeeRow]]] = defaultdict(dict)
     for iri, f in _rows(database, "FeeScheduleRow").items():
         if "procedure" in f:
             modifier = str(f.get("modifier", "")).partition(":")[2]
-            fee[f["procedure"]][modifier] = (*(str(f.get(k, "")) for k in FEE_FIELDS), *line_of(iri))
+            values = [str(f.get(k, "")).partition(":")[2] if k == "endoBase" else str(f.get(k, ""))
+                      for k in FEE_FIELDS]
+            row = FeeRow._make([*values, *line_of(iri)])
+            fee[f["procedure"]].setdefault(modifier, []).append(row)
     say(f"indexes: code-set rows read ({time.perf_counter() - started:.1f} s)")
 
     icd_years, icd_parent, header_since, fys = _icd(database)
@@ -480,21 +465,26 @@ def collect(database: ox.Store, build: str = "", *, progress: Callable[[str], No
         if s.value.startswith(_PREFIXES["NUCC"]):
             nucc_parent[_curie(s)] = _curie(o)
     payers, labels, parents = _payers(database)
-    gaps: dict[tuple[str, str], list[tuple[str, str, str, int]]] = defaultdict(list)
-    payer_ns = _PREFIXES["PAYER"]
-    q = """SELECT ?about ?ctx ?field ?text ?file ?line WHERE { ?g a kg:Gap ; kg:about ?about ; kg:context ?ctx ;
-      kg:field ?field ; kg:gapText ?text ; kg:line ?line ; kg:source ?src . ?src kg:file ?file }"""
-    for about, ctx, fld, text, file, line in _select(database, q):
-        if ctx.value.startswith(payer_ns):
-            gaps[(_curie(about), _curie(ctx))].append((fld.value, text.value, file.value, int(line.value)))
     columns = builder.sorted_columns()
     return Indexes(
         build=build, sources=sources, data_versions=_data_versions(sources), codes=builder.codes, **columns,
         procedures=procedures, mue=dict(mue), addon=dict(addon), fee=dict(fee), icd_years=icd_years,
         icd_parent=icd_parent, icd_header_since=header_since, icd_fys=fys, modifiers=modifiers, nucc=nucc,
         nucc_parent=nucc_parent, supports=_evidence(database, "supports"),
-        specialties=_evidence(database, "reportedBy"), payer_gaps=dict(gaps), payers=payers,
+        specialties=_evidence(database, "reportedBy"), payer_gaps=payer_gaps(database), payers=payers,
         payer_labels=labels, payer_parent=parents, seconds=round(time.perf_counter() - started, 3))
+
+
+def payer_gaps(database: ox.Store) -> dict[tuple[str, str], list[PayerGap]]:
+    """(code, payer) -> the gaps a briefing records about the payer's coverage of the code."""
+    gaps: dict[tuple[str, str], list[PayerGap]] = defaultdict(list)
+    payer_ns = _PREFIXES["PAYER"]
+    q = """SELECT ?about ?ctx ?field ?text ?file ?line WHERE { ?g a kg:Gap ; kg:about ?about ; kg:context ?ctx ;
+      kg:field ?field ; kg:gapText ?text ; kg:line ?line ; kg:source ?src . ?src kg:file ?file }"""
+    for about, ctx, fld, text, file, line in _select(database, q):
+        if ctx.value.startswith(payer_ns):
+            gaps[(_curie(about), _curie(ctx))].append(PayerGap(fld.value, text.value, file.value, int(line.value)))
+    return dict(gaps)
 
 
 def _icd(database: ox.Store) -> tuple[dict[str, tuple[int, int]], dict[str, str], dict[str, int], tuple[int, ...]]:
@@ -562,7 +552,11 @@ def write_indexes(database: ox.Store, build_dir: Path, *, build: str | None = No
     >>> row.indicator, row.rationale, row.source.file, row.line
     ('0', 'CPT Manual or CMS manual coding instruction', 'data/ncci/ptp_practitioner_2024-07-01_flat.csv', 1261)
     """
-    indexes = collect(database, build or Path(build_dir).name, progress=progress)
+    return save(collect(database, build or Path(build_dir).name, progress=progress), build_dir)
+
+
+def save(indexes: Indexes, build_dir: Path) -> Path:
+    """Write ``indexes`` to ``<build_dir>/indexes/check.pickle`` (a temporary file renamed into place)."""
     path = index_path(Path(build_dir))
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v for k, v in vars(indexes).items() if not k.startswith("_") and k != "code_id"}

@@ -51,6 +51,8 @@ PREFIXES: dict[str, str] = {
     "SOURCE": BASE + "source/",
     "GRAPH": BASE + "graph/",
     "ROW": BASE + "row/",
+    # briefing columns kgraph does not know, kept under their own header name (col:Role, never kg:role)
+    "col": BASE + "column/",
     "skos": SKOS,
     "rdf": RDF,
     "rdfs": RDFS,
@@ -121,6 +123,9 @@ QUALIFIERS: tuple[str, ...] = (
     "section",
     "statedName",
     "reason",
+    "requiredModifier",
+    "relationKind",
+    "columnQualifier",
 )
 
 # Other kg: terms the code writes.
@@ -138,6 +143,7 @@ CLASSES: tuple[str, ...] = (
     "Assertion",
     "Source",
     "Degree",
+    "CodeRange",
 )
 PROPERTIES: tuple[str, ...] = (
     "code",
@@ -160,6 +166,7 @@ PROPERTIES: tuple[str, ...] = (
     "effective",
     "notice",
     "layout",
+    "scope",
     "history",
     "graph",
     "degreeOf",
@@ -168,6 +175,15 @@ PROPERTIES: tuple[str, ...] = (
     "inDegree",
     "rank",
     "topDegree",
+    "writtenAs",
+    "rangeKind",
+    "rangeFirst",
+    "rangeLast",
+    "rangeStem",
+    "expandedAgainst",
+    "member",
+    "memberCount",
+    "inRange",
 )
 
 

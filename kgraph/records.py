@@ -108,6 +108,30 @@ class Problem:
 
 
 @dataclass(frozen=True, slots=True)
+class CodeRange:
+    """A range or wildcard of codes named by a briefing row (``K20-K22``, ``K22.x``), kept as written.
+
+    The reader cannot know which codes it holds: the build expands it against the code sets it
+    loads (``kgraph.ranges``) into one range statement (``kg:CodeRange``) whose members are edges
+    ``member --relation--> other`` (``other --relation--> member`` when ``member_is_object``).
+    ``first``/``last`` bound a range, ``stem`` starts every code of a wildcard; ``as_of`` is the
+    briefing's date (ISO), which picks the code-set release in force.
+    """
+
+    prefix: str  # ICD10CM, CPT or HCPCS
+    written: str
+    relation: str
+    other: str
+    member_is_object: bool
+    origin: Origin
+    first: str = ""
+    last: str = ""
+    stem: str = ""
+    qualifiers: tuple[tuple[str, str], ...] = ()
+    as_of: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Row:
     """A code-set row stored compactly (ARCHITECTURE.md decision 4).
 
@@ -134,4 +158,4 @@ class Meta:
     origin: Origin
 
 
-Record = Code | Edge | Fact | Gap | Problem | Row | Meta
+Record = Code | Edge | Fact | Gap | Problem | Row | Meta | CodeRange

@@ -9,11 +9,14 @@ terminology service of ``kgraph.fhir.routes``, are mounted through ``mounts`` an
   dataset, else the default graph is the union of the named graphs. Answers by content
   negotiation (``Accept``, or ``format=json|xml|csv|tsv|turtle|ntriples|jsonld|rdfxml``): SPARQL
   JSON (the default), XML, CSV, TSV for SELECT / ASK; Turtle (the default), N-Triples, JSON-LD,
-  RDF/XML for CONSTRUCT / DESCRIBE; 406 when nothing the client accepts fits the answer.
+  RDF/XML for CONSTRUCT / DESCRIBE; 406 when nothing the client accepts fits the answer. A GET
+  without parameters answers the SPARQL 1.1 Service Description (``kgraph.description``: Turtle,
+  JSON-LD, N-Triples or RDF/XML), with the VoID statistics of each named graph from the build.
 - ``/queries``: the named queries (JSON); ``/queries/NAME?param=value``: one run, parameters bound
   as RDF terms (``kgraph.sparql.resolve``), never pasted into the text.
 - ``/health``: JSON status after a round trip through a worker; ``/`` and ``/static/``: the offline
-  query page (``kgraph/static``: no CDN, and a Content-Security-Policy that forbids loading anything else).
+  query page, YASGUI (``kgraph/static``, the vendored build in ``kgraph/static/yasgui``: no CDN, and a
+  Content-Security-Policy that forbids loading anything else). ``Settings.cors`` adds CORS headers.
 
 Statuses: 400 malformed query (the parser's message, with line and column) or bad parameter,
 403 an update on a read-only server (or a cross-origin update), 404 unknown path or named query,
@@ -51,6 +54,7 @@ import pyoxigraph as ox
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -58,6 +62,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Scope
 
 from kgraph import namespaces as ns
+from kgraph.description import example_text, serialize, service_description
 from kgraph.errors import KGraphError, QueryError
 from kgraph.guard import Limits
 from kgraph.middleware import (
@@ -89,7 +94,9 @@ FORMATS = {
     "jsonld": ["application/ld+json"], "json-ld": ["application/ld+json"],
     "rdfxml": ["application/rdf+xml"], "rdf": ["application/rdf+xml"],
 }
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
+# style attributes: YASGUI (CodeMirror, DataTables) sizes its panes with them; scripts stay 'self' only
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
+       "img-src 'self' data:; "
        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 #: headers of the query page's files
 PAGE_HEADERS = {"content-security-policy": CSP, "referrer-policy": "no-referrer", "cache-control": "no-cache"}
@@ -111,6 +118,8 @@ class Settings:
     #: threads that wait on the query workers (more requests wait for a thread)
     threads: int = 32
     access_log: bool = False
+    #: answer browsers of any origin (CORS); updates from another origin stay refused
+    cors: bool = False
 
 
 def parse_accept(header: str | None) -> list[str]:
@@ -151,6 +160,8 @@ class Endpoints:
         self.info = store_info or {}
         self.store_path = Path(store_path) if store_path else None
         self.queries = named_queries()
+        #: each named query as text an editor runs (its example's parameters written in)
+        self.examples = {name: example_text(q) for name, q in self.queries.items()}
         self.index_html = (STATIC / "index.html").read_bytes()
         #: the threads that wait on the query workers (more requests wait for a thread)
         self.threads = ThreadPoolExecutor(max_workers=settings.threads, thread_name_prefix="kgraph-http")
@@ -171,7 +182,7 @@ class Endpoints:
     async def list_queries(self, request: Request) -> Response:
         return as_json({"prefixes": ns.PREFIXES, "queries": [
             {"name": q.name, "description": q.description, "params": q.params, "example": q.example,
-             "text": q.text} for q in self.queries.values()]})
+             "text": q.text, "example_text": self.examples[q.name]} for q in self.queries.values()]})
 
     async def health(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -214,6 +225,8 @@ class Endpoints:
                 raise HTTPException(415, f"unsupported content type {ctype or '(none)'}; send "
                                          "application/sparql-query, application/sparql-update or an "
                                          "application/x-www-form-urlencoded form")
+        if request.method == "GET" and not fields:
+            return self.description(request)
         queries = [v for k, v in fields if k == "query"]
         updates = [v for k, v in fields if k == "update"]
         if updates:  # read-only servers and cross-origin updates were refused by ReadOnly
@@ -229,6 +242,13 @@ class Endpoints:
         default = _iris(fields, "default-graph-uri")
         named = _iris(fields, "named-graph-uri")
         return await self.answer(queries[0], {}, accept(request, fields), default, named)
+
+    def description(self, request: Request) -> Response:
+        """The SPARQL 1.1 Service Description (``kgraph.description``): Turtle, or what the client accepts."""
+        endpoint = str(request.url.replace(query="", fragment=""))
+        triples = service_description(endpoint, self.info, allow_update=self.settings.allow_update)
+        body, ctype = serialize(triples, parse_accept(request.headers.get("accept")))
+        return Response(body, headers={"vary": "Accept"}, media_type=ctype)
 
     async def named(self, request: Request) -> Response:
         name = request.path_params["name"]
@@ -304,7 +324,10 @@ def create_app(pool: Pool, settings: Settings | None = None, *, store_info: dict
         yield
         api.threads.shutdown(wait=False, cancel_futures=True)
 
+    cors = [Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"],
+                       allow_headers=["Accept", "Content-Type"])] if settings.cors else []
     app = Starlette(routes=routes(api, mounts), lifespan=lifespan, exception_handlers=error_handlers(), middleware=[
+        *cors,
         Middleware(SecurityHeaders),
         Middleware(AccessLog, enabled=settings.access_log),
         Middleware(BodyLimit, max_body=settings.max_body, body_timeout=settings.body_timeout),
@@ -411,7 +434,7 @@ def _loopback(host: str) -> bool:
 def serve(store: str | os.PathLike[str] | None = None, host: str = "127.0.0.1", port: int = 7878, *,
           allow_update: bool = False, timeout: float = 30.0, max_rows: int | None = MAX_ROWS,
           max_body: int = MAX_BODY, workers: int | None = None, access_log: bool = False,
-          body_timeout: float = BODY_TIMEOUT, limits: Limits | None = None, spare: int = 1,
+          body_timeout: float = BODY_TIMEOUT, limits: Limits | None = None, spare: int = 1, cors: bool = False,
           ready: Callable[[str], None] | None = None) -> None:
     """Serve a store over HTTP until interrupted (Ctrl-C or SIGTERM).
 
@@ -441,7 +464,8 @@ def serve(store: str | os.PathLike[str] | None = None, host: str = "127.0.0.1", 
         raise KGraphError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     bound = sock.getsockname()[1]
     settings = Settings(allow_update=allow_update, timeout=timeout, max_rows=max_rows, max_body=max_body,
-                        body_timeout=body_timeout, threads=max(16, 4 * pool.size), access_log=access_log)
+                        body_timeout=body_timeout, threads=max(16, 4 * pool.size), access_log=access_log,
+                        cors=cors)
     app = create_app(pool, settings, store_info=opened.info, store_path=opened.path)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", server_header=False,
                             timeout_keep_alive=30)

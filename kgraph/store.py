@@ -24,7 +24,7 @@ import pyoxigraph as ox
 from kgraph import namespaces as ns
 from kgraph.errors import Origin, StoreError
 from kgraph.guard import DEFAULT, Limits, check
-from kgraph.records import Code, Edge, Fact, Gap, Meta, Problem, Record, Ref, Row, Value
+from kgraph.records import Code, CodeRange, Edge, Fact, Gap, Meta, Problem, Record, Ref, Row, Value
 
 RDF_TYPE = ox.NamedNode(ns.RDF + "type")
 RDFS_LABEL = ox.NamedNode(ns.RDFS + "label")
@@ -166,6 +166,8 @@ class QuadWriter:
         self.graph = ns.term(f"GRAPH:{source_id}")
         self.source = ns.term(f"SOURCE:{source_id}")
         self.metas: list[Meta] = []
+        #: briefing ranges and wildcards, written by ``range_lines`` once the build has expanded them
+        self.ranges: list[CodeRange] = []
         self._g = f" <{self.graph.value}> .\n"
         self._src = f"<{self.source.value}>"
         self._serial: dict[tuple[str, int], int] = {}
@@ -233,6 +235,8 @@ class QuadWriter:
                 yield from self._gap(record)
             elif isinstance(record, Meta):
                 self.metas.append(record)
+            elif isinstance(record, CodeRange):
+                self.ranges.append(record)
             elif isinstance(record, Problem):
                 continue
             else:  # pragma: no cover - a reader bug
@@ -261,6 +265,12 @@ class QuadWriter:
         yield f"{node} <{ns.KG}source> {self._src}{self._g}"
         yield f'{node} <{ns.KG}line> "{line}"^^<{ns.XSD}integer>{self._g}'
 
+    def _qualified(self, node: str, qualifiers: Iterable[tuple[str, str]], line: int) -> Iterator[str]:
+        """A statement's qualifiers (``kg:`` or ``col:`` names, literal values) and its evidence."""
+        for name, value in qualifiers:
+            yield f"{node} {self.node(name)} {nq_literal(value)}{self._g}"
+        yield from self._evidence(node, line)
+
     def _edge(self, edge: Edge) -> Iterator[str]:
         g = self._g
         s, p, o = self.node(edge.subject), self.node(edge.relation), self.node(edge.object)
@@ -272,9 +282,40 @@ class QuadWriter:
         yield f"{node} <{ns.RDF}subject> {s}{g}"
         yield f"{node} <{ns.RDF}predicate> {p}{g}"
         yield f"{node} <{ns.RDF}object> {o}{g}"
-        for name, value in edge.qualifiers:
-            yield f"{node} {self.node(name)} {nq_literal(value)}{g}"
-        yield from self._evidence(node, edge.origin.line)
+        yield from self._qualified(node, edge.qualifiers, edge.origin.line)
+
+    def range_lines(self, rng: CodeRange, members: Iterable[str], against: str) -> Iterator[str]:
+        """A briefing range as one statement (``kg:CodeRange``: as written, bounds, relation, the other
+        end, qualifiers, line) and its members as edges, each with a ``kg:Assertion`` pointing at the
+        statement (``kg:inRange``). ``against`` names the code-set release it was expanded with ("" when
+        none was loaded: then there are no members)."""
+        g = self._g
+        node = self._mint("ASSERTION", rng.origin.line)
+        relation, other = self.node(rng.relation), self.node(rng.other)
+        yield f"{node} {_TYPE} <{ns.KG}CodeRange>{g}"
+        yield f"{node} <{ns.KG}writtenAs> {nq_literal(rng.written)}{g}"
+        yield f"{node} <{ns.KG}rangeKind> {nq_literal(ns.CODE_KINDS[rng.prefix])}{g}"
+        for prop, value in (("rangeFirst", rng.first), ("rangeLast", rng.last), ("rangeStem", rng.stem),
+                            ("expandedAgainst", against)):
+            if value:
+                yield f"{node} <{ns.KG}{prop}> {nq_literal(value)}{g}"
+        yield f"{node} <{ns.RDF}predicate> {relation}{g}"
+        yield f"{node} <{ns.RDF}{'subject' if rng.member_is_object else 'object'}> {other}{g}"
+        yield from self._qualified(node, rng.qualifiers, rng.origin.line)
+        count = 0
+        # the row's stated description names the range, not each member: it stays on the range statement
+        quals = tuple((k, v) for k, v in rng.qualifiers if k not in ("statedDescription", "statedSpecialty"))
+        for member in members:
+            if member == rng.other:
+                continue  # a code is not related to itself (G0104-G0106 in the briefing of G0105)
+            count += 1
+            yield f"{node} <{ns.KG}member> {self.node(member)}{g}"
+            yield from self._code(Code(member, rng.origin))
+            s, o = (rng.other, member) if rng.member_is_object else (member, rng.other)
+            lines = list(self._edge(Edge(s, rng.relation, o, rng.origin, quals)))
+            yield from lines
+            yield f"{lines[1].split(' ', 1)[0]} <{ns.KG}inRange> {node}{g}"
+        yield f'{node} <{ns.KG}memberCount> "{count}"^^<{ns.XSD}integer>{g}'
 
     def _gap(self, gap: Gap) -> Iterator[str]:
         g = self._g
@@ -291,13 +332,15 @@ class QuadWriter:
 
     def source_lines(self, meta: dict[str, str]) -> Iterator[str]:
         """The ``kg:Source`` node: file, sha256, kind, licence, release (the manifest's, else the
-        file's own), and what the reader learned (effective date, notice, layout)."""
+        file's own), scope (complete release or excerpt), and what the reader learned (effective
+        date, notice, layout)."""
         g, s = self._g, self._src
         learned = {m.key: m.value for m in self.metas}
         yield f"{s} {_TYPE} <{ns.KG}Source>{g}"
         yield f"{s} <{ns.KG}graph> <{self.graph.value}>{g}"
         values = {"file": meta.get("file"), "sha256": meta.get("sha256"), "sourceKind": meta.get("kind"),
-                  "licence": meta.get("licence"), "release": meta.get("release") or learned.pop("release", None)}
+                  "licence": meta.get("licence"), "release": meta.get("release") or learned.pop("release", None),
+                  "scope": meta.get("scope")}
         learned.pop("release", None)
         for prop, value in [*values.items(), *learned.items()]:
             if value:

@@ -15,11 +15,14 @@ compiler style, the briefing file and line, and suggestions. Rules:
   the briefing's text disagrees with the official text; gives the official text and the codes
   whose official text matches what the briefing wrote.
 * ``mpfs.modifier-not-allowed``: a modifier listed for a code that the fee-schedule indicators
-  rule out (``kgraph.sources.mpfs.modifier_verdicts`` holds the rules).
-* ``ncci.bundled``: codes a briefing says are billed together that an active NCCI PTP edit
-  bundles, with its modifier indicator; ``ncci.addon-without-primary``: an add-on code listed
-  without an eligible primary.
-* ``shacl.violation``: the briefing graphs against ``ontology/shapes.ttl``.
+  rule out (``kgraph.rules.fee.modifier_verdicts``).
+* ``ncci.bundled``: codes a briefing says are billed together that an NCCI PTP edit in effect on
+  the reference date bundles (the release in force then, ``kgraph.rules``), with its modifier
+  indicator; ``ncci.addon-without-primary``: an add-on code listed without an eligible primary.
+  Severities and meanings come from ``kgraph.rules`` tables.
+* ``shacl.violation``: the briefing graphs against ``ontology/shapes.ttl``;
+* ``briefing.range-empty``: a range or wildcard of a briefing (``K96-K99``) that holds no code of
+  the code set it was expanded with (``kgraph.ranges``).
 
 A rule whose code set is not in the build is skipped, and an info finding says so. Does not
 write to the store.
@@ -37,6 +40,7 @@ from typing import Any
 
 from kgraph import namespaces as ns
 from kgraph.records import Severity
+from kgraph.rules import ptp, releases, units
 from kgraph.store import Store
 
 SEVERITIES = ("info", "warning", "error")
@@ -163,19 +167,6 @@ def data_versions(store: Store) -> dict[str, str]:
     return {kind: ", ".join(sorted(r)) for kind, r in sorted(versions.items())}
 
 
-def _release_date(kind: str, release: str) -> date | None:
-    """When a release came out, roughly, to judge whether it may predate a code."""
-    if m := re.match(r"FY(\d{4})", release):
-        return date(int(m[1]) - 1, 10, 1)
-    if m := re.match(r"(\d{4})-(\d{2})(?:-(\d{2}))?", release):
-        return date(int(m[1]), int(m[2]), int(m[3] or 1))
-    if m := re.match(r"(\d{2})\.(\d)", release):  # NUCC 25.1
-        return date(2000 + int(m[1]), 7 if m[2] == "1" else 1, 1)
-    if m := re.match(r"(\d{4})$", release):
-        return date(int(m[1]), 1, 1)
-    return None
-
-
 class _Validator:
     def __init__(self, store: Store, as_of: date | None) -> None:
         self.store = store
@@ -238,7 +229,7 @@ class _Validator:
                 releases = [self.versions[k] for k in kinds]
                 # the code set that defines the kind decides; CPT has none here (AMA), so all must be old
                 judges = [k for k in kinds if k == AUTHORITY.get(prefix)] or kinds
-                old = [k for k in judges if self._old(k)]
+                old = [k for k in judges if self._may_be_outdated(k)]
                 severity: Severity = "warning" if len(old) == len(judges) else "error"
                 stated = fact.qualifiers.get("statedDescription") or fact.qualifiers.get("statedSpecialty") or ""
                 suggestion = self.closest(prefix, code, stated)
@@ -250,14 +241,10 @@ class _Validator:
             self.add("info", "code.unchecked", f"{prefix}:",
                      f"no {ns.CODE_KINDS[prefix]} code set in this build; {prefix} codes were not checked")
 
-    def _old(self, kind: str) -> bool:
+    def _may_be_outdated(self, kind: str) -> bool:
         """Whether a newer release than the loaded one may be in force on the reference date."""
-        released = _release_date(kind, self.versions[kind])
-        if released is None:
-            return False
-        if re.match(r"FY\d{4}", self.versions[kind]):  # a fiscal year covers Oct 1 .. Sep 30
-            return self.as_of > date(released.year + 1, 9, 30)
-        return (self.as_of - released).days > 366
+        return any(releases.may_be_outdated(kind, label.strip(), self.as_of)
+                   for label in self.versions[kind].split(","))
 
     def _titles(self, prefix: str) -> dict[str, str]:
         cache = getattr(self, "_title_cache", {})
@@ -344,7 +331,7 @@ class _Validator:
     def fee_schedule_modifiers(self) -> None:
         if "mpfs" not in self.versions:
             return
-        from kgraph.sources.mpfs import modifier_verdicts
+        from kgraph.rules.fee import modifier_verdicts
 
         pairs = [(f, f.subject, f.object) for f in self.facts if f.relation == "kg:modifierFor"]
         codes = sorted({c for _, _, c in pairs})
@@ -381,33 +368,31 @@ class _Validator:
         return out
 
     def ncci_pairs(self) -> None:
+        """Briefing pairs billed together that a PTP edit in effect on the reference date bundles
+        (the release in force on that date, ``kgraph.rules``)."""
         if "ncci-ptp" not in self.versions:
             return
         pairs = [f for f in self.facts if f.relation == "kg:billedWith"]
         if not pairs:
             return
-        values = " ".join(f"(<{ns.iri(a)}> <{ns.iri(b)}>) (<{ns.iri(b)}> <{ns.iri(a)}>)"
-                          for f in pairs for a, b in [(f.subject, f.object)])
-        q = (f"SELECT ?a ?b ?mi ?rationale ?deletion WHERE {{ VALUES (?a ?b) {{ {values} }} "
-             "?r kg:column1 ?a ; kg:column2 ?b ; kg:modifierIndicator ?mi . OPTIONAL { ?r kg:rationale ?rationale } "
-             "OPTIONAL { ?r kg:deletionDate ?deletion } }")
-        active: dict[frozenset[str], list[dict[str, str]]] = defaultdict(list)
-        today = self.as_of.isoformat()
-        for row in _select(self.store, q):
-            if row.get("deletion", "9999-12-31") < today:
-                continue
-            active[frozenset((row["a"], row["b"]))].append(row)
+        from kgraph.indexes import load_indexes
+
+        ix = load_indexes(self.store)
+        selection = releases.select([s for s in ix.sources if s.family == "ncci-ptp"], self.as_of)
         for fact in pairs:
-            for row in active.get(frozenset((fact.subject, fact.object)), []):
-                mi = row["mi"]
-                severity: Severity = "error" if mi == "0" else "warning" if mi == "1" else "info"
-                bypass = {"0": "no modifier can bypass it", "1": "an NCCI-associated modifier may bypass it "
-                          "with documentation", "9": "the edit is not applicable"}.get(mi, f"indicator {mi}")
-                self.add(severity, "ncci.bundled", fact.object,
-                         f"the briefing says {fact.subject} and {fact.object} are billed together, but NCCI PTP "
-                         f"edit {row['a']} / {row['b']} (column 2 denied) is active: modifier indicator {mi}, "
-                         f"{bypass}; rationale: {row.get('rationale', 'n/a')} (PTP {self.versions['ncci-ptp']})",
-                         fact, [row["a"], row["b"]])
+            for a, b in ((fact.subject, fact.object), (fact.object, fact.subject)):
+                rows = releases.pick(selection, ix.ptp(a, b), lambda r: r.source)
+                for row in rows:
+                    if ptp.state(row, self.as_of) != ptp.IN_EFFECT:
+                        continue
+                    rule = ptp.indicator(row.indicator)
+                    severity: Severity = rule.validate_severity if rule else "warning"
+                    meaning = rule.meaning if rule else f"indicator {row.indicator}"
+                    self.add(severity, "ncci.bundled", fact.object,
+                             f"the briefing says {fact.subject} and {fact.object} are billed together, but NCCI PTP "
+                             f"edit {a} / {b} (column 2 denied) is in effect on {self.as_of.isoformat()}: modifier "
+                             f"indicator {row.indicator}, {meaning}; rationale: {row.rationale or 'n/a'} (PTP "
+                             f"{row.source.release}, {row.source.file}:{row.line})", fact, [a, b])
 
     def addons(self) -> None:
         if "ncci-addon" not in self.versions:
@@ -422,21 +407,35 @@ class _Validator:
                  "kg:editType ?type . OPTIONAL { ?r kg:primary ?primary } }")
             primaries: dict[str, set[str]] = defaultdict(set)
             types: dict[str, str] = {}
+            found: dict[str, set[str]] = defaultdict(set)
             for row in _select(self.store, q):
-                types[row["addon"]] = min(types.get(row["addon"], "9"), row["type"])
+                found[row["addon"]].add(row["type"])
                 if "primary" in row:
                     primaries[row["addon"]].add(row["primary"])
+            for addon, kinds in found.items():
+                # the most restrictive edit type of the code's rows (1 before 3 before 2)
+                types[addon] = units.most_restrictive(kinds, "validate_severity")
             for addon, edit_type in sorted(types.items()):
                 if primaries[addon] & codes:
                     continue
                 fact = next(f for f in self.facts if f.file == file and addon in (f.subject, f.object))
-                severity: Severity = "error" if edit_type == "1" else "warning" if edit_type == "3" else "info"
-                what = {"1": "CMS lists its only eligible primaries", "3": "CMS lists some eligible primaries",
-                        "2": "CMS lists no primaries; the contractor decides"}.get(edit_type, f"type {edit_type}")
+                rule = units.edit_type(edit_type)
+                severity: Severity = rule.validate_severity if rule else "warning"
+                what = rule.meaning if rule else f"type {edit_type}"
                 self.add(severity, "ncci.addon-without-primary", addon,
                          f"{addon} is an add-on code (edit type {edit_type}: {what}) and the briefing lists no "
                          f"eligible primary for it (add-on edits {self.versions['ncci-addon']})", fact,
                          sorted(primaries[addon])[:5])
+
+    def empty_ranges(self) -> None:
+        """Ranges the build expanded against a code set and found empty (kgraph.ranges)."""
+        q = """SELECT ?written ?against ?file ?line WHERE { ?r a kg:CodeRange ; kg:writtenAs ?written ;
+          kg:expandedAgainst ?against ; kg:memberCount 0 ; kg:line ?line ; kg:source/kg:file ?file }
+          ORDER BY ?file ?line"""
+        for row in _select(self.store, q):
+            fact = _Fact("", "", "", row["file"], int(row["line"]), {})
+            self.add("warning", "briefing.range-empty", row["written"],
+                     f"{row['written']!r} holds no code of {row['against']}; no edge was made from it", fact)
 
     def shacl(self) -> None:
         import pyoxigraph as ox
@@ -479,6 +478,7 @@ def validate(store: Store, *, as_of: date | str | None = None) -> Findings:
     v.fee_schedule_modifiers()
     v.ncci_pairs()
     v.addons()
+    v.empty_ranges()
     v.shacl()
     order = {s: i for i, s in enumerate(reversed(SEVERITIES))}
     v.findings.sort(key=lambda f: (f.source or "~", f.line or 0, order[f.severity], f.rule, f.subject))

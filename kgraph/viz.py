@@ -38,6 +38,7 @@ from typing import Any
 import networkx as nx
 
 from kgraph.errors import KGraphError
+from kgraph.rules.ptp import indicator_labels
 
 __all__ = ["ExportError", "display", "notebook", "to_html", "write_html"]
 
@@ -89,7 +90,8 @@ EDGE_STYLES: dict[str, tuple[str, list[int] | None, float]] = {
 DEFAULT_EDGE_STYLE: tuple[str, list[int] | None, float] = ("#999999", [4, 4], 1.0)
 
 FINDING_BORDERS = {"error": "#d62728", "warning": "#ff7f0e"}
-MODIFIER_INDICATORS = {"0": "no modifier allowed", "1": "a modifier is allowed", "9": "not applicable"}
+#: modifier indicator -> what it means (kgraph.rules: tables/ncci_indicators.csv)
+MODIFIER_INDICATORS = indicator_labels()
 #: px between neighbouring nodes of a ring, and between rings, in the radial layout
 SPACING = 48.0
 RING_GAP = 170.0

@@ -60,3 +60,28 @@ def shared_data() -> Path:
     from tests.shared import require
 
     return require()
+
+
+def clone_store(store, path: Path):
+    """A copy of a built store at ``path`` (a checkpoint: hard links), with its build.json and index, so that a
+    build there starts from it as a rebuild would."""
+    import shutil
+
+    clone = path.with_name(path.name + ".d") / store.build_dir.name
+    clone.mkdir(parents=True)
+    store.ox.backup(str(clone / "oxigraph"))
+    shutil.copy(store.build_dir / "build.json", clone / "build.json")
+    if (store.build_dir / "indexes").is_dir():
+        shutil.copytree(store.build_dir / "indexes", clone / "indexes")
+    path.symlink_to(f"{path.name}.d/{clone.name}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def styles_store(default_store, tmp_path_factory):
+    """The default build plus every briefing of tests/data/styles, built as a rebuild of the default build
+    (from a checkpoint of it: only the briefings are read, degrees and indexes are updated)."""
+    import kgraph
+
+    path = clone_store(default_store, tmp_path_factory.mktemp("styles") / "kg")
+    return kgraph.build(DATA / "sources.toml", store=path, briefing_dirs=[str(TESTDATA / "styles")])

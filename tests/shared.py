@@ -18,3 +18,7 @@ def require(path: Path = SHARED_DATA) -> Path:
         pytest.fail(f"{path} is missing: the tests on real code sets need ../shared/data next to the project "
                     "or KGRAPH_SHARED_DATA pointing at it (`make test` passes ../shared/data on as an absolute path)")
     return path
+
+
+#: a test (or class) that reads the official files: fails, never skips, when they are missing
+needs_data = pytest.mark.usefixtures("shared_data")

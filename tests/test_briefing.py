@@ -138,7 +138,8 @@ def test_tables_without_pipes_separator_or_final_newline(registry):
             "| Cigna Health | listed |\n"
             "| Blue Cross & Blue Shield | listed |")
     records = list(briefing.parse(text, "x.txt", payers=registry))
-    assert [r for r in records if isinstance(r, Problem)] == []
+    assert [str(r) for r in records if isinstance(r, Problem)] == [
+        "x.txt:3: written in lower case: 'r13.10' read as ICD10CM:R13.10"]  # info, once
     (dx,) = edges(records, "supports")
     assert (dx.subject, dx.qualifier_map()["role"], dx.origin.line) == ("ICD10CM:R13.10", "symptom", 3)
     assert [e.object for e in edges(records, "coveredBy")] == ["PAYER:cigna", "PAYER:bcbs"]
@@ -206,7 +207,8 @@ def test_error_truncated_file_keeps_complete_rows(registry):
 @pytest.mark.parametrize(("name", "line", "message"), [
     ("empty.txt", 1, "empty file"),
     ("not-utf8.txt", 15, "not UTF-8: byte 0xe9 at column 37; save the file as UTF-8"),
-    ("no-title.txt", 1, "no title line such as 'CPT 74360: <title>'; cannot tell which code the briefing is about"),
+    ("no-title.txt", 1, "no title line such as 'CPT 74360: <title>' or 'Code: 74360'; cannot tell which code the "
+     "briefing is about"),
 ])
 def test_error_file_refused(registry, name, line, message):
     records, problems = problems_of(name, registry)
@@ -229,3 +231,65 @@ def test_every_seed_record_has_an_origin(seed):
     lines = Counter(r.origin.path for r in seed)
     assert set(lines) == {"data/briefings/cpt-74360.txt"}
     assert all(r.origin.line >= 1 for r in seed)
+
+
+# --- briefings written in other styles (issue 14) --------------------------------------------
+
+
+def test_a_value_that_fits_two_kinds_takes_the_kind_of_its_column(registry):
+    text = ("CPT 74360: t\n| HCPCS Code | Relationship |\n| A0100 | related transport |\n"
+            "\n| ICD-10 Code | Relevance |\n| A0100 | indication |\n")
+    records = list(briefing.parse(text, "x.txt", payers=registry))
+    assert {e.relation: (e.subject, e.object) for e in edges(records)} == {
+        "relatedTo": ("CPT:74360", "HCPCS:A0100"), "supports": ("ICD10CM:A01.00", "CPT:74360")}
+
+
+def test_a_column_of_unknown_kind_takes_what_its_values_can_only_be_and_says_so(registry):
+    text = "CPT 74360: t\n| Code | Why |\n| K222 | obstruction |\n| J1100 | listed by a template |\n"
+    records = list(briefing.parse(text, "x.txt", payers=registry))
+    assert [e.subject for e in edges(records, "supports")] == ["ICD10CM:K22.2", "ICD10CM:J11.00"]
+    info = [str(p) for p in records if isinstance(p, Problem) and p.severity == "info"]
+    assert "x.txt:2: column 'Code': J1100 fits the shapes of CPT or HCPCS and ICD-10-CM codes; read as " \
+           "ICD-10-CM codes like the column's other values" in info
+
+
+def test_markdown_heading_title_bold_keys_and_table_lines(registry):
+    text = ("# CPT 43249 — Balloon dilation\n\n**Service type:** Therapeutic endoscopy\n\n## Diagnoses\n\n"
+            "| Dx | Relevance |\n|---|---|\n| `K22.2` | **Direct** indication |\n| R13.10 | symptom |\n")
+    records = list(briefing.parse(text, "x.md", payers=registry))
+    subject = next(r for r in records if isinstance(r, Code))
+    assert (subject.curie, subject.label, subject.origin.line) == ("CPT:43249", "Balloon dilation", 1)
+    assert [(f.property, f.value, f.origin.line) for f in records if isinstance(f, Fact)] == [
+        ("serviceType", "Therapeutic endoscopy", 3)]
+    assert [(e.subject, e.origin.line, e.qualifier_map()["section"]) for e in edges(records, "supports")] == [
+        ("ICD10CM:K22.2", 9, "Diagnoses"), ("ICD10CM:R13.10", 10, "Diagnoses")]
+
+
+def test_html_lines_come_from_the_parser_and_scripts_are_not_read(registry):
+    text = ("<html><head><title>x</title><script>var t = 'CPT 99999: no';</script></head>\n<body>\n"
+            "<h1>CPT 74360: Imaging</h1>\n<table>\n<tr><th>ICD-10</th><th>Relevance</th></tr>\n"
+            "<tr>\n<td>K22.2</td><td>indication</td></tr>\n</table></body></html>\n")
+    reading = briefing.reading_of_text(text, "x.html", payers=registry)
+    assert (reading.format, reading.subject) == ("html", "CPT:74360")
+    (edge,) = edges(reading.records, "supports")
+    assert (edge.subject, edge.origin.line) == ("ICD10CM:K22.2", 6)
+
+
+def test_a_table_without_a_header_row_is_read_by_position(registry):
+    text = "CPT 74360: t\nRelated CPT Codes\n|---|---|\n43249 | billed separately |\n77002 | related |\n"
+    records = list(briefing.parse(text, "x.txt", payers=registry))
+    assert {e.object: e.relation for e in edges(records)} == {"CPT:43249": "billedWith", "CPT:77002": "relatedTo"}
+    (warning,) = [p for p in records if isinstance(p, Problem) and p.severity == "warning"]
+    assert warning.origin.line == 4 and "table without a header row" in warning.message
+
+
+@pytest.mark.parametrize(("name", "text", "fmt"), [
+    ("wiki-export.txt", "<!DOCTYPE html>\n<h1>CPT 74360: Imaging</h1>\n<table><tr><th>ICD-10</th></tr>"
+                        "<tr><td>K22.2</td></tr></table>\n", "html"),
+    ("notes.txt", "# CPT 74360 — Imaging\n\n| ICD-10 |\n|---|\n| K22.2 |\n", "markdown"),
+    ("cpt-74360.md", "CPT 74360: Imaging\nDiagnoses\nICD-10 | Relevance\nK22.2 | indication\n", "text"),
+])
+def test_the_format_comes_from_the_content_not_the_file_name(registry, name, text, fmt):
+    reading = briefing.reading_of_text(text, name, payers=registry)
+    assert (reading.format, reading.subject) == (fmt, "CPT:74360")
+    assert [e.subject for e in edges(reading.records, "supports")] == ["ICD10CM:K22.2"]

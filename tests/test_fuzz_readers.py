@@ -43,7 +43,7 @@ from hypothesis import strategies as st
 
 from kgraph.errors import KGraphError
 from kgraph.namespaces import is_valid
-from kgraph.records import Code, Edge, Fact, Gap, Meta, Problem, Record, Ref, Row
+from kgraph.records import Code, CodeRange, Edge, Fact, Gap, Meta, Problem, Record, Ref, Row
 from kgraph.sources import READERS, icd10cm, payers
 from kgraph.sources.briefing import TITLE_RE
 from tests.figures import record
@@ -330,7 +330,7 @@ def _lines_in(data: bytes) -> int:
 def check(records: list[Record], shown: str, lines: int | None) -> None:
     """The facts every read must satisfy (see the module docstring)."""
     for i, rec in enumerate(records):
-        assert isinstance(rec, Code | Edge | Fact | Gap | Problem | Row | Meta), rec
+        assert isinstance(rec, Code | Edge | Fact | Gap | Problem | Row | Meta | CodeRange), rec
         origin = rec.origin
         assert origin.path.startswith(shown), f"{rec} does not name the file {shown}"
         assert isinstance(origin.line, int) and origin.line >= 0
@@ -349,10 +349,14 @@ def check(records: list[Record], shown: str, lines: int | None) -> None:
         elif isinstance(rec, Edge):
             assert _curie_ok(rec.subject) and _curie_ok(rec.object), rec
         elif isinstance(rec, Fact):
-            assert _curie_ok(rec.subject), rec
+            # a briefing column kgraph does not know is declared as a property of its own namespace
+            assert _curie_ok(rec.subject) or re.fullmatch(r"col:[A-Za-z0-9_-]+", rec.subject), rec
             assert isinstance(rec.value, str | int | date | Ref) and not isinstance(rec.value, bool), rec
         elif isinstance(rec, Gap):
             assert _curie_ok(rec.subject) and (rec.context is None or _curie_ok(rec.context)), rec
+        elif isinstance(rec, CodeRange):
+            assert _curie_ok(rec.other) and rec.prefix in ("ICD10CM", "CPT", "HCPCS") and rec.written.strip(), rec
+            assert all(is_valid(rec.prefix, c) or rec.prefix == "ICD10CM" for c in (rec.first, rec.last) if c), rec
         elif isinstance(rec, Row):
             for _, value in rec.fields:
                 assert not isinstance(value, Ref) or _curie_ok(value.curie), rec

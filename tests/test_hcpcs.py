@@ -11,7 +11,7 @@ import pytest
 from kgraph.errors import Origin
 from kgraph.records import Code, Fact, Meta, Problem
 from kgraph.sources import hcpcs, modifiers
-from tests.shared import SHARED_DATA
+from tests.shared import SHARED_DATA, needs_data
 
 from .conftest import TESTDATA
 
@@ -20,7 +20,6 @@ ZIP = SHARED / "2020-Alpha-Numeric-HCPCS-File.zip"
 MODIFIER_CSV = SHARED / "modifiers_cpt_and_hcpcs_2024.csv"
 MEMBER = "hcpcs.zip!HCPC2020_ANWEB_w_disclaimer.txt"
 FIXTURES = TESTDATA / "codesets" / "hcpcs"
-needs_data = pytest.mark.usefixtures("shared_data")  # fails, never skips, when the files are missing
 
 
 def codes(records):

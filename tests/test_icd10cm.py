@@ -18,7 +18,7 @@ from kgraph.errors import Origin
 from kgraph.records import Code, Edge, Fact, Meta, Problem, Ref, Row
 from kgraph.sources import icd10cm, icd10cm_tabular
 from kgraph.sources.icd10cm_tabular import covers
-from tests.shared import SHARED_DATA, require
+from tests.shared import SHARED_DATA, needs_data, require
 
 SHARED = SHARED_DATA / "icd10cm"
 FIX = Path("tests/data/codesets/icd10cm")  # the tests run in the project root (conftest)
@@ -28,7 +28,6 @@ M2022 = "icd10cm/cms_2022_dx.zip!Code Descriptions/icd10cm_order_2022.txt"
 M2026 = "icd10cm/cms_2026_dx.zip!icd10cm_order_2026.txt"
 TABULAR = "simple_icd_10_cm/data/icd10c-tabular-April-1-2026.xml"
 
-needs_shared = pytest.mark.usefixtures("shared_data")  # fails, never skips, when the files are missing
 
 
 class History:
@@ -88,7 +87,7 @@ def order_lines(fy: int) -> int:
 # --- CMS order files, all seven years -----------------------------------------------------------
 
 
-@needs_shared
+@needs_data
 def test_every_line_of_every_year_is_a_code(history):
     assert history.problems == []
     # data README and `wc -l`: FY2020 94,765 and FY2026 98,186 lines, one code each
@@ -100,12 +99,12 @@ def test_every_line_of_every_year_is_a_code(history):
     assert len(history.codes) == 98_503
 
 
-@needs_shared
+@needs_data
 def test_release_history_and_effective_date(history):
     assert history.metas == {"release": "FY2026", "history": "FY2020-FY2026", "effective": "2025-10-01"}
 
 
-@needs_shared
+@needs_data
 def test_k21_0_became_a_header_in_fy2021_when_k21_00_and_k21_01_were_added(history):
     # FY2020 line 13344 "K210    1", FY2021 line 13499 "K210    0", K2100/K2101 first in FY2021
     assert history.facts["ICD10CM:K21.0", "billableInFY"] == [2020]
@@ -121,7 +120,7 @@ def test_k21_0_became_a_header_in_fy2021_when_k21_00_and_k21_01_were_added(histo
     assert "ICD10CM:K21" not in history.parent  # a 3-character category has no parent
 
 
-@needs_shared
+@needs_data
 def test_code_title_and_origin_come_from_the_latest_year(history):
     code = history.codes["ICD10CM:K21.00"]
     assert str(code.origin) == f"{M2026}:14067"
@@ -130,7 +129,7 @@ def test_code_title_and_origin_come_from_the_latest_year(history):
                                 "shortTitle": "Gastro-esophageal reflux dis with esophagitis, without bleed"}
 
 
-@needs_shared
+@needs_data
 def test_k22_2_and_i85_00_are_billable_in_every_year(history):
     # K222 and I8500 have flag 1 on one line of each order file (FY2026 lines 14075 and 13184)
     assert history.facts["ICD10CM:K22.2", "billableInFY"] == FYS
@@ -139,7 +138,7 @@ def test_k22_2_and_i85_00_are_billable_in_every_year(history):
     assert history.codes["ICD10CM:I85.00"].label == "Esophageal varices without bleeding"
 
 
-@needs_shared
+@needs_data
 def test_deleted_code_keeps_its_last_year(history):
     # Q5120 is FY2020 line 28197 and in no later file; T404X (a header) went the same year
     assert history.facts["ICD10CM:Q51.20", "deletedInFY"] == [2021]
@@ -152,7 +151,7 @@ def test_deleted_code_keeps_its_last_year(history):
     assert sum(history.per_year["deletedInFY", fy] for fy in FYS) == 317
 
 
-@needs_shared
+@needs_data
 def test_title_change_row(history):
     # F32: FY2021 "Major depressive disorder, single episode", FY2022 line 5639 "Depressive episode"
     changes = [r for r in history.rows if r.field_map()["about"] == Ref("ICD10CM:F32")]
@@ -166,7 +165,7 @@ def test_title_change_row(history):
     assert history.codes["ICD10CM:F32"].label == "Depressive episode"
 
 
-@needs_shared
+@needs_data
 def test_hierarchy_walks_up_to_the_first_existing_prefix(history):
     chain, code = [], "ICD10CM:T36.0X1A"
     while code in history.parent:
@@ -175,7 +174,7 @@ def test_hierarchy_walks_up_to_the_first_existing_prefix(history):
     assert chain == ["ICD10CM:T36.0X1", "ICD10CM:T36.0X", "ICD10CM:T36.0", "ICD10CM:T36"]
 
 
-@needs_shared
+@needs_data
 def test_fy2026_qa0_codes_with_a_letter_in_position_2_are_read(history):
     # FY2026 line 30497 "QA00101 1 SCN2A-related neurodevelopmental disorder"; 20 QA0 lines
     assert history.facts["ICD10CM:QA0.0101", "addedInFY"] == [2026]

@@ -10,13 +10,12 @@ import pytest
 
 from kgraph.records import Code, Meta, Problem, Ref, Row
 from kgraph.sources import mpfs
-from tests.shared import SHARED_DATA
+from tests.shared import SHARED_DATA, needs_data
 
 SHARED = SHARED_DATA / "mpfs"
 FIXTURES = Path(__file__).resolve().parent / "data" / "codesets" / "mpfs"
 RVU = SHARED / "PPRRVU2025_Oct_nodesc.csv"
 
-needs_data = pytest.mark.usefixtures("shared_data")  # fails, never skips, when the files are missing
 
 #: every modifier the seed briefing's modifier table lists for CPT 74360
 BRIEFING_MODIFIERS = ("26", "59", "78", "79", "52", "53", "22", "62", "80", "81", "AS", "QK", "QX", "QY", "TC")

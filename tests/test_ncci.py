@@ -13,7 +13,7 @@ import pytest
 
 from kgraph.records import Code, Meta, Problem, Ref, Row
 from kgraph.sources import ncci
-from tests.shared import SHARED_DATA
+from tests.shared import SHARED_DATA, needs_data
 
 SHARED = SHARED_DATA / "ncci"
 FIXTURES = Path(__file__).resolve().parent / "data" / "codesets" / "ncci"
@@ -23,7 +23,6 @@ MUE = SHARED / "ncci_mue_practitioner_2024-07-01.csv"
 MUE_OFFICIAL = SHARED / "mue-official-layout-excerpt.csv"
 ADDON = SHARED / "ncci_add_on_code_edits_2024-06.csv"
 
-needs_data = pytest.mark.usefixtures("shared_data")  # fails, never skips, when the files are missing
 
 #: the codes of the seed briefing's Related CPT table, and the subject
 BRIEFING = {"CPT:74360", "CPT:43249", "CPT:43254", "CPT:77002", "CPT:77003", "CPT:99070"}

@@ -11,13 +11,12 @@ import pytest
 
 from kgraph.records import Code, Edge, Fact, Gap, Meta, Problem
 from kgraph.sources import crosswalk, nucc
-from tests.shared import SHARED_DATA
+from tests.shared import SHARED_DATA, needs_data
 
 from .conftest import TESTDATA
 
 SHARED = SHARED_DATA / "nucc"
 FIXTURES = TESTDATA / "codesets" / "nucc"
-needs_data = pytest.mark.usefixtures("shared_data")  # fails, never skips, when the files are missing
 
 
 def codes(records):

@@ -50,8 +50,11 @@ def shapes() -> Graph:
 
 DATATYPE_PROPERTIES = {"code", "alias", "serviceType", "siteOfService", "field", "gapText", "line",
                        "file", "sha256", "licence", "release", "sourceKind", "builtAt",
-                       "effective", "notice", "layout", "history", "outDegree", "inDegree", "rank"}
-OBJECT_PROPERTIES = {"hasGap", "about", "context", "source", "graph", "degreeOf", "node", "topDegree"}
+                       "effective", "notice", "layout", "scope", "history", "outDegree", "inDegree", "rank",
+                       "writtenAs", "rangeKind", "rangeFirst", "rangeLast", "rangeStem", "expandedAgainst",
+                       "memberCount"}
+OBJECT_PROPERTIES = {"hasGap", "about", "context", "source", "graph", "degreeOf", "node", "topDegree", "member",
+                     "inRange"}
 
 
 def expected_types() -> dict[str, URIRef]:
@@ -77,6 +80,16 @@ def test_code_set_terms_are_in_the_ontology() -> None:
     assert sync.synced(text) == text, "run: python scripts/sync_ontology.py"
     clash = set(SOURCE_TERMS) & {*CLASSES, *RELATIONS, *QUALIFIERS, *PROPERTIES}
     assert not clash, f"reader TERMS redeclare kgraph.namespaces names: {clash}"
+
+
+def test_column_namespace_is_declared_in_the_ontology(onto: Graph) -> None:
+    """Briefing columns kgraph does not know live in their own namespace (col:Role is not kg:role):
+    namespaces.py mints it, the ontology binds the same prefix and declares their parent property."""
+    from kgraph.namespaces import PREFIXES
+
+    assert dict(onto.namespaces())["col"] == URIRef(PREFIXES["col"])
+    assert not PREFIXES["col"].startswith(KG)
+    assert (K("columnQualifier"), RDF.type, OWL.DatatypeProperty) in onto
 
 
 def test_property_kinds_cover_namespaces() -> None:
@@ -124,9 +137,9 @@ def test_property_ranges(onto: Graph) -> None:
     assert onto.value(K("source"), RDFS.range) == K("Source")
     assert onto.value(K("line"), RDFS.range) == XSD.integer
     assert onto.value(K("builtAt"), RDFS.range) == XSD.dateTime
-    for name in ("line", "outDegree", "inDegree", "rank"):
+    for name in ("line", "outDegree", "inDegree", "rank", "memberCount"):
         assert onto.value(K(name), RDFS.range) == XSD.integer, name
-    for name in DATATYPE_PROPERTIES - {"line", "builtAt", "outDegree", "inDegree", "rank"}:
+    for name in DATATYPE_PROPERTIES - {"line", "builtAt", "outDegree", "inDegree", "rank", "memberCount"}:
         assert onto.value(K(name), RDFS.range) == XSD.string, name
 
 

@@ -93,6 +93,11 @@ def test_as_of_keeps_diagnoses_of_that_fiscal_year(default_store):
     assert "ICD10CM:K22" in fy2021
     later = kgraph.neighborhood(default_store, "ICD10CM:K22.8", relations=["skos:broader"], as_of="2031-01-01")
     assert "outside the loaded ICD-10-CM fiscal years" in later.graph["as_of_note"]
+    # issue 13: before 2015-10-01 ICD-9-CM was in force: no ICD-10-CM code was valid (45 CFR 162.1002)
+    icd9 = kgraph.neighborhood(default_store, "CPT:74360", relations=["kg:supports"], as_of="2015-09-30")
+    assert not [n for n in icd9 if n.startswith("ICD10CM:")] and "before ICD-10-CM" in icd9.graph["as_of_note"]
+    icd10 = kgraph.neighborhood(default_store, "CPT:74360", relations=["kg:supports"], as_of="2019-10-01")
+    assert "ICD10CM:K22.2" in icd10
 
 
 def test_as_of_ncci_edges_unknown_before_the_flat_file_date(default_store):

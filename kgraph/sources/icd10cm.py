@@ -50,6 +50,7 @@ from pathlib import Path
 from kgraph.errors import Origin
 from kgraph.namespaces import icd10cm_with_dot, is_valid
 from kgraph.records import Code, Edge, Fact, Meta, Problem, Record, Ref, Row
+from kgraph.rules.readers import fy_start
 
 #: kg: terms this reader writes that are not in kgraph.namespaces (merged into the ontology)
 TERMS: dict[str, tuple[str, str]] = {
@@ -275,6 +276,14 @@ def _parent(curie: str, codes: set[str]) -> str | None:
     return None
 
 
+def _fy_start(fy: int) -> str | None:
+    """The first day of fiscal year ``fy`` (kgraph.rules); None for a year no calendar holds (FY0000)."""
+    try:
+        return fy_start(fy).isoformat()
+    except ValueError:
+        return None
+
+
 def _records(years: list[_Year], entries: dict[str, _Entry], year_codes: list[set[str]]) -> Iterator[Record]:
     latest = years[-1]
     fys = [y.fy for y in years]
@@ -289,7 +298,9 @@ def _records(years: list[_Year], entries: dict[str, _Entry], year_codes: list[se
     meta_origin = Origin(latest.where)
     yield Meta("release", f"FY{latest.fy}", meta_origin)
     yield Meta("history", history, meta_origin)
-    yield Meta("effective", f"{latest.fy - 1}-10-01", meta_origin)
+    start = _fy_start(latest.fy)
+    if start:
+        yield Meta("effective", start, meta_origin)
     for curie, entry in entries.items():
         lines, billable = entry.lines, entry.billable
         last = max(i for i, n in enumerate(lines) if n)

@@ -15,9 +15,8 @@ PC/TC, global days, multiple procedure, bilateral, assistant, co- and team surge
 base code. A row with a modifier also carries the plain triple ``MOD:26 kg:modifierFor CPT:x``:
 the file prices that modifier for that code. RVUs and amounts are not read.
 
-``modifier_verdicts`` applies the documented meaning of those indicators (CMS RVU file
-documentation, Attachment A) to one code: which of 26, TC, 51, 50, 62, 66, 80, 81, 82, AS, 78,
-79 and the anesthesia modifiers the fee schedule allows, and how serious a misuse is.
+The documented values of each indicator, and what they mean for modifiers
+(``modifier_verdicts``), are those of ``kgraph.rules`` (``rules/readers.py``, ``rules/fee.py``).
 
 Problems, never raised: a file without the ``HCPCS,MOD,DESCRIPTION`` header or without a needed
 column is refused; a row whose code is not CPT / HCPCS shaped or whose indicator is outside its
@@ -30,14 +29,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
 
 from kgraph.errors import Origin
 from kgraph.namespaces import is_valid
 from kgraph.records import Code, Meta, Problem, Record, Ref, Row, Value
+from kgraph.rules import fee, readers
 from kgraph.sources._text import CsvRows, read_text
 
 TERMS: dict[str, tuple[str, str]] = {
@@ -69,17 +67,9 @@ TERMS: dict[str, tuple[str, str]] = {
 
 HEADER_START = ("HCPCS", "MOD", "DESCRIPTION")
 
-#: column name -> (Row field, documented values or None for free text / a code)
+#: column name -> (Row field, the values the record layout defines: kgraph.rules)
 COLUMNS: dict[str, tuple[str, frozenset[str] | None]] = {
-    "STATUS CODE": ("status", frozenset("ABCDEFGHIJMNPRTX")),
-    "PCTC IND": ("pctc", frozenset("0123456789")),
-    "GLOB DAYS": ("globalDays", frozenset({"000", "010", "090", "MMM", "XXX", "YYY", "ZZZ"})),
-    "MULT PROC": ("multProc", frozenset("012345679")),
-    "BILAT SURG": ("bilatSurg", frozenset("01239")),
-    "ASST SURG": ("asstSurg", frozenset("0129")),
-    "CO-SURG": ("coSurg", frozenset("0129")),
-    "TEAM SURG": ("teamSurg", frozenset("0129")),
-}
+    name: (field, readers.fee_values(field)) for name, field in readers.fee_columns().items()}
 MODIFIERS = frozenset({"26", "TC", "53"})  # the only modifiers the file gives rows of their own
 _TITLE = re.compile(r"(\d{4})\s+National Physician Fee Schedule Relative Value File\s+(\w+)\s+Release", re.I)
 _NAME = re.compile(r"RVU(\d{4})_?([A-Za-z]{3})", re.I)
@@ -213,167 +203,7 @@ def _rows(shown: str, reader: CsvRows, col: dict[str, int], header_at: int) -> I
         yield Row("FeeScheduleRow", origin, tuple(fields), edge)
 
 
-# --- modifier rules ------------------------------------------------------------------------------------
+# --- modifier rules: kgraph.rules.fee (re-exported here for callers of this module) -----------------
 
-VerdictSeverity = Literal["error", "warning", "info"]
-
-#: anesthesia modifiers (HCPCS category "Anesthesia" in the 2024 modifier list, CPT 23, and the
-#: P1-P6 physical status modifiers): reported on anesthesia codes 00100-01999 only. 47 (anesthesia
-#: by surgeon) is left out on purpose: it goes on the surgical code.
-ANESTHESIA_MODIFIERS = ("AA", "AD", "G8", "G9", "QK", "QS", "QX", "QY", "QZ", "23",
-                        "P1", "P2", "P3", "P4", "P5", "P6")
-
-_PCTC = {"0": "physician service", "1": "diagnostic test with professional and technical components",
-         "2": "professional component only code", "3": "technical component only code",
-         "4": "global test only code", "5": "incident-to code", "6": "laboratory physician interpretation code",
-         "7": "physical therapy service not payable", "8": "physician interpretation code",
-         "9": "concept does not apply"}
-_MULT = {"0": "no multiple procedure reduction applies, so 51 has no effect",
-         "1": "pre-1995 standard multiple procedure rules apply",
-         "2": "standard multiple procedure reduction applies (100%, 50%, ...)",
-         "3": "special endoscopy rules apply within the family of base code {endo}",
-         "4": "the diagnostic imaging reduction (TC 50%, PC 5%) applies by family whether or not 51 is reported",
-         "5": "the therapy reduction (50% of practice expense) applies whether or not 51 is reported",
-         "6": "the diagnostic cardiovascular reduction (TC 25%) applies whether or not 51 is reported",
-         "7": "the diagnostic ophthalmology reduction (TC 20%) applies whether or not 51 is reported",
-         "9": "the multiple procedure concept does not apply, so 51 has no effect"}
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """What the fee schedule says about one modifier on one code, and why."""
-
-    modifier: str
-    allowed: bool
-    severity: VerdictSeverity | None
-    reason: str
-
-
-def modifier_verdicts(code_row: Mapping[str, object], *, has_26_row: bool, has_tc_row: bool) -> dict[str, Verdict]:
-    """The fee-schedule verdict for each modifier its indicators decide, for one code.
-
-    ``code_row`` holds the fields of the code's row without modifier (the global service), named
-    as in ``FeeScheduleRow`` (``procedure``, ``pctc``, ``globalDays``, ``multProc``,
-    ``bilatSurg``, ``asstSurg``, ``coSurg``, ``teamSurg``, ``endoBase``); ``has_26_row`` /
-    ``has_tc_row`` say whether the file has a (code, 26) / (code, TC) row. A modifier missing
-    from the result (59, 22, 52, XS, ...) is not decided by the fee schedule.
-
-    Severities: ``None`` allowed; ``info`` allowed, with a note on how it is paid; ``warning``
-    allowed only with documentation, or not allowed but harmless (the modifier changes nothing
-    or the contractor decides); ``error`` not allowed (a claim line would be denied or
-    mispriced). The cases the rules leave open were decided so:
-
-    * 26 / TC: allowed only when the file has that row (PC/TC 1, or 6 for 26). PC/TC 1 with
-      no such row: ``warning`` (the indicator allows it but nothing prices it); any other
-      indicator: ``error``, the code cannot be split.
-    * 51: MULT PROC 2 allowed; 1, 3 (endoscopy family, ENDO BASE named) and 4-7 (reductions
-      applied by family whether or not 51 is reported) ``info``; 0 and 9 ``warning``: 51
-      changes nothing, but it is not a reason to deny.
-    * 50: BILAT SURG 1 allowed (150%); 3 ``info`` (each side at 100%); 0, 2, 9 ``warning``:
-      paid at 100% of one code, so 50 is wrong but costs only the adjustment.
-    * 62 / 66: CO-SURG / TEAM SURG 2 allowed (66 ``info``: paid by report); 1 ``warning``
-      (documentation of medical necessity required); 0 ``error`` (not permitted); 9 ``error``
-      (no co- / team surgery for this kind of service: a coding error).
-    * 80 / 81 / 82 / AS: ASST SURG 2 allowed; 0 ``warning`` (paid only with documentation);
-      1 ``error`` (statutory bar); 9 ``error`` (no assistant at surgery for this service).
-    * 78 / 79: GLOB DAYS 010 or 090 allowed; 000, YYY and ZZZ ``warning`` (same-day return
-      only / the contractor sets the period / an add-on follows its primary); MMM ``warning``
-      (maternity: the usual global period does not apply); XXX ``error`` (no global period, so
-      there is nothing to return during).
-    * anesthesia modifiers (``ANESTHESIA_MODIFIERS``) on a code outside 00100-01999: ``error``.
-
-    >>> row = {"procedure": "CPT:74360", "pctc": "1", "globalDays": "XXX", "multProc": "0",
-    ...        "bilatSurg": "0", "asstSurg": "0", "coSurg": "0", "teamSurg": "0"}
-    >>> v = modifier_verdicts(row, has_26_row=True, has_tc_row=True)
-    >>> v["26"].allowed, v["62"].severity, v["80"].severity, v["QK"].severity
-    (True, 'error', 'warning', 'error')
-    >>> v["78"].reason
-    'GLOB DAYS XXX: the global surgery concept does not apply, so there is no postoperative period for 78/79'
-    """
-    get = {k: ("" if v is None else (v.curie if isinstance(v, Ref) else str(v)).strip()) for k, v in code_row.items()}
-    pctc, glob, mult = get.get("pctc", ""), get.get("globalDays", ""), get.get("multProc", "")
-    code = get.get("procedure", "").rpartition(":")[2]
-    out: dict[str, Verdict] = {}
-
-    def put(mod: str, allowed: bool, severity: VerdictSeverity | None, reason: str) -> None:
-        out[mod] = Verdict(mod, allowed, severity, reason)
-
-    pctc_says = f"PCTC IND {pctc} ({_PCTC.get(pctc, 'undocumented value')})"
-    for mod, has_row, part in (("26", has_26_row, "professional"), ("TC", has_tc_row, "technical")):
-        if has_row:
-            put(mod, True, None, f"{pctc_says}: the fee schedule prices a {mod} ({part} component) row")
-        elif pctc == "1":
-            put(mod, False, "warning", f"{pctc_says} allows {mod}, but this file has no {mod} row to price it")
-        else:
-            put(mod, False, "error", f"{pctc_says}: the code has no separately payable {part} component, "
-                                     f"so {mod} cannot be used")
-
-    endo = get.get("endoBase", "").rpartition(":")[2] or "(none given)"
-    says = f"MULT PROC {mult}: " + _MULT.get(mult, "undocumented value").format(endo=endo)
-    put("51", mult in _MULT and mult not in ("0", "9"),
-        None if mult == "2" else "info" if mult in ("1", "3", "4", "5", "6", "7") else "warning", says)
-
-    bilat = get.get("bilatSurg", "")
-    if bilat == "1":
-        put("50", True, None, "BILAT SURG 1: the 150% bilateral payment adjustment applies")
-    elif bilat == "3":
-        put("50", True, "info", "BILAT SURG 3: the usual bilateral adjustment does not apply; each side is "
-                                "paid at 100%")
-    else:
-        why = {"0": "the 150% adjustment does not apply (unilateral by anatomy, or a bilateral code exists)",
-               "2": "the RVUs are already those of a bilateral procedure",
-               "9": "the bilateral concept does not apply"}.get(bilat, "undocumented value")
-        put("50", False, "warning", f"BILAT SURG {bilat}: {why}; both sides are paid at 100% of one code")
-
-    for mod, name, field, who in (("62", "CO-SURG", "coSurg", "co-surgeons"),
-                                  ("66", "TEAM SURG", "teamSurg", "team surgeons")):
-        value = get.get(field, "")
-        if value == "2":
-            put(mod, True, "info" if mod == "66" else None,
-                f"{name} 2: {who} permitted" + ("; paid by report" if mod == "66" else ""))
-        elif value == "1":
-            put(mod, True, "warning", f"{name} 1: {who} paid only with documentation of medical necessity")
-        elif value == "0":
-            put(mod, False, "error", f"{name} 0: {who} not permitted for this procedure")
-        else:
-            put(mod, False, "error", f"{name} {value or '(blank)'}: the {who} concept does not apply to this code")
-
-    asst = get.get("asstSurg", "")
-    for mod in ("80", "81", "82", "AS"):
-        if asst == "2":
-            put(mod, True, None, "ASST SURG 2: an assistant at surgery may be paid")
-        elif asst == "0":
-            put(mod, True, "warning", "ASST SURG 0: an assistant at surgery is paid only with documentation "
-                                      "of medical necessity")
-        elif asst == "1":
-            put(mod, False, "error", "ASST SURG 1: statutory payment restriction, an assistant at surgery is "
-                                     "never paid")
-        else:
-            put(mod, False, "error", f"ASST SURG {asst or '(blank)'}: the assistant at surgery concept does "
-                                     "not apply to this code")
-
-    global_says = {
-        "000": (True, "warning", "the global period is the day of the procedure only, so 78/79 fit only a "
-                                 "return on that day"),
-        "YYY": (True, "warning", "the contractor sets the global period"),
-        "ZZZ": (True, "warning", "an add-on code within its primary's global period: 78/79 belong on the "
-                                 "primary procedure"),
-        "MMM": (False, "warning", "maternity code: the usual global period does not apply"),
-        "XXX": (False, "error", "the global surgery concept does not apply, so there is no postoperative "
-                                "period for 78/79"),
-    }
-    for mod in ("78", "79"):
-        if glob in ("010", "090"):
-            put(mod, True, None, f"GLOB DAYS {glob}: a {int(glob)}-day postoperative period")
-        else:
-            allowed, severity, why = global_says.get(glob, (False, "error", "undocumented value"))
-            put(mod, allowed, severity, f"GLOB DAYS {glob or '(blank)'}: {why}")  # type: ignore[arg-type]
-
-    anesthesia = code.isdigit() and len(code) == 5 and 100 <= int(code) <= 1999
-    for mod in ANESTHESIA_MODIFIERS:
-        if anesthesia:
-            put(mod, True, None, f"{code} is an anesthesia code (00100-01999)")
-        else:
-            put(mod, False, "error", f"{mod} is an anesthesia modifier; {code or 'the code'} is not an "
-                                     "anesthesia code (00100-01999)")
-    return out
+Verdict = fee.Verdict
+modifier_verdicts = fee.modifier_verdicts

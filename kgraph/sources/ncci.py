@@ -18,8 +18,8 @@ Input (each layout is recognised from the file's content, never from its name):
 Output: ``Meta`` (release, effective, layout, notice), one ``Code`` per distinct code, one
 ``Row`` per edit (``PTPEdit``, ``MUELimit``, ``AddOnEdit``) whose ``edge`` is the plain
 ``kg:conflictsWith`` / ``kg:addOnTo`` triple when the edit is in effect at the file's date, and
-``Problem`` records. An edit is in effect at date D when effective <= D <= deletion; an edit
-whose effective and deletion dates are equal with indicator 9 never applied. The file's date is
+``Problem`` records. Whether an edit is in effect at date D, and which indicator values a file
+may hold, is ``kgraph.rules`` (effective <= D <= deletion; indicator 9 never applied). The file's date is
 the ``release`` argument, else a date in the file name (``..._2024-07-01_flat.csv.gz``). The
 official PTP layout states none, so without one the reader warns and writes no edges (the
 latest effective date in a file is not its date: a quarter may add no edits); in the flat
@@ -48,6 +48,7 @@ from typing import IO
 from kgraph.errors import Origin
 from kgraph.namespaces import is_valid
 from kgraph.records import Code, Meta, Problem, Record, Ref, Row, Value
+from kgraph.rules import readers
 
 TERMS: dict[str, tuple[str, str]] = {
     "PTPEdit": ("class", "An NCCI procedure-to-procedure (PTP) edit: a column 1 and a column 2 procedure "
@@ -83,9 +84,10 @@ TERMS: dict[str, tuple[str, str]] = {
 FLAT_PTP = ("col1", "col2", "deletion_date", "modifier_indicator", "rationale")
 FLAT_MUE = ("hcpcs_code", "mue_units", "mue_mai", "mue_rationale")
 ADDON = ("primary_code", "add_on_code", "aoc_edit_type")
-MODIFIER_INDICATORS = frozenset({"0", "1", "9"})
-MUE_INDICATORS = frozenset({"1", "2", "3"})
-EDIT_TYPES = frozenset({"1", "2", "3"})
+#: the values each NCCI file defines (kgraph.rules: tables/ncci_indicators.csv)
+MODIFIER_INDICATORS = readers.ncci_values("ptp-modifier")
+MUE_INDICATORS = readers.ncci_values("mue-mai")
+EDIT_TYPES = readers.ncci_values("addon-type")
 NO_PRIMARY = "CCCCC"  # the add-on file's "no CMS-defined primary list": not a code
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
@@ -153,22 +155,15 @@ def release_of(path: str | Path, release: str | None) -> tuple[str | None, date 
 
 
 def in_effect(when: date | None, effective: date | None, deletion: date | None, indicator: str = "") -> bool:
-    """Whether an edit applies on ``when``: effective <= when <= deletion (a missing date is open).
-
-    An edit whose effective and deletion dates are equal with modifier indicator 9 never applied.
+    """Whether an edit applies on ``when`` (``kgraph.rules.readers.applies``: effective <= when <=
+    deletion, a missing date being open; modifier indicator 9 never applies).
 
     >>> in_effect(date(2022, 1, 1), date(2022, 1, 1), date(2022, 1, 1), "9")
     False
     >>> in_effect(date(2025, 10, 1), date(2018, 7, 1), date(2026, 6, 30), "1")
     True
     """
-    if when is None:
-        return False
-    if effective is not None and effective == deletion and indicator == "9":
-        return False
-    if effective is not None and when < effective:
-        return False
-    return deletion is None or when <= deletion
+    return readers.applies(effective, deletion, indicator, when)
 
 
 def code_curie(code: str) -> str | None:

@@ -1,0 +1,68 @@
+"""ICD-10-CM releases whose effective date is not October 1: the April 1, 2026 update (the CDC
+tabular and code list shipped in the simple-icd-10-cm package) between the CMS FY2026 order file
+(in force from 2025-10-01) and FY2027 (not loaded). The release in force on a date is the newest
+one dated on or before it (a fiscal year runs October 1 to September 30; an April update
+replaces the October file for the rest of its fiscal year)."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from kgraph.rules import icd, releases
+from tests.shared import SHARED_DATA
+
+
+def _order_codes(fy: int) -> frozenset[str]:
+    with zipfile.ZipFile(SHARED_DATA / "icd10cm" / f"cms_{fy}_dx.zip") as z:
+        member = next(n for n in z.namelist() if re.search(rf"icd10cm_order_{fy}\.txt$", n))
+        return frozenset(ln[6:13].strip() for ln in z.read(member).decode("utf-8").splitlines() if ln.strip())
+
+
+def _april_2026() -> frozenset[str]:
+    spec = importlib.util.find_spec("simple_icd_10_cm")
+    assert spec and spec.origin, "simple-icd-10-cm is a dependency of kgraph"
+    text = (Path(spec.origin).parent / "data" / "code-list-April-2026.txt").read_text(encoding="utf-8")
+    return frozenset(line.split()[0].replace(".", "") for line in text.splitlines()
+                     if line.strip() and "-" not in line.split()[0] and not line.split()[0].isdigit())
+
+
+@pytest.fixture(scope="module")
+def loaded() -> list[icd.ICDRelease]:
+    return [icd.fiscal_release(2025, _order_codes(2025)), icd.fiscal_release(2026, _order_codes(2026)),
+            icd.ICDRelease("April 2026", date(2026, 4, 1), _april_2026())]
+
+
+@pytest.mark.parametrize(("day", "label", "exact"), [
+    ("2025-09-30", "FY2025", True), ("2025-10-01", "FY2026", True), ("2026-03-31", "FY2026", True),
+    ("2026-04-01", "April 2026", True), ("2026-09-30", "April 2026", True), ("2026-10-01", "April 2026", False),
+    ("2024-09-30", "FY2025", False)])
+def test_the_release_in_force_on_a_date(loaded: list[icd.ICDRelease], day: str, label: str, exact: bool) -> None:
+    release, in_force = icd.release_on(loaded, date.fromisoformat(day))
+    assert release is not None and (release.label, in_force) == (label, exact)
+
+
+def test_the_april_2026_list_holds_the_fy2026_codes(loaded: list[icd.ICDRelease]) -> None:
+    fy2026, april = loaded[1].codes, loaded[2].codes
+    assert len(april) == len(fy2026) == 98186 and april == fy2026  # the files: no code added or dropped in April
+    assert icd.valid_on("K222", loaded, date(2026, 4, 1)) is True
+
+
+def test_a_code_added_in_april_is_valid_from_april_1(loaded: list[icd.ICDRelease]) -> None:
+    # a row the test writes: a mid-year addition, as CMS makes them on April 1
+    april = loaded[2]._replace(codes=loaded[2].codes | {"Z9999"})
+    written = [*loaded[:2], april]
+    assert icd.valid_on("Z9999", written, date(2026, 3, 31)) is False
+    assert icd.valid_on("Z9999", written, date(2026, 4, 1)) is True
+    assert icd.valid_on("Z9999", written, date(2015, 9, 30)) is None  # before ICD-10-CM: no release answers
+
+
+def test_the_tabular_release_label_is_its_own_date() -> None:
+    assert releases.release_start("icd10cm-tabular", "April 2026") == date(2026, 4, 1)
+    assert releases.release_start("icd10cm", "FY2026") == date(2025, 10, 1) == icd.fy_start(2026)
+    assert icd.fy_end(2026) == date(2026, 9, 30)
