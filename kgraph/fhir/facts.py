@@ -5,7 +5,7 @@ CURIEs / literal strings, None when unbound): ``store_runner`` runs on an open `
 process (``kgraph.fhir``'s Python functions); ``kgraph.fhir.routes`` runs them on the server's
 query workers, so that every query under ``/fhir`` has the same timeout, row limit and guard as
 ``/sparql``. Output: plain dicts and lists. Billing meaning is not decided here: the fiscal year
-of a date is ``kgraph.asof.fiscal_year``, a code's years come from the ``code_history`` named
+of a date is ``kgraph.rules.icd.fiscal_year``, a code's years come from the ``code_history`` named
 query, fee-schedule, MUE and NCCI facts from the ``fee_schedule_indicators``, ``mue_limit`` and
 ``ncci_conflicts`` named queries (the last one states the in-effect rule, in SPARQL). Raises what
 the runner raises (``QueryError`` and its kinds). Does not build FHIR resources.

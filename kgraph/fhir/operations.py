@@ -2,10 +2,11 @@
 
 Input: a ``Runner`` and ``Catalog`` (``kgraph.fhir.facts``), a code system URL, codes, and a
 ``version`` or ``date`` (ICD-10-CM: the fiscal year, ``2021`` or ``FY2021``, or the fiscal year of
-the date by ``kgraph.asof.fiscal_year``). Output: Parameters dicts. Whether a diagnosis is valid is
-read from the ``code_history`` named query (listed in the fiscal year, billable in it), with the
-messages of ``kgraph check`` (header, not in that fiscal year, unknown); procedure codes are valid
-when the graph holds them and their modifiers (``74360:26``). Raises ``FhirError``: 400 for a bad
+the date by ``kgraph.rules.icd.fiscal_year``). Output: Parameters dicts. Whether a diagnosis is
+valid is ``kgraph.rules.icd.code_status`` over the years of the ``code_history`` named query (listed
+in the fiscal year, billable in it; none before ICD-10-CM took effect), with the messages of
+``kgraph check`` (header, not in that fiscal year, unknown); procedure codes are valid when the
+graph holds them and their modifiers (``74360:26``). Raises ``FhirError``: 400 for a bad
 parameter, 404 for an unknown code system or code ($lookup), 422 for an operation the system does
 not support. Does not speak HTTP (``kgraph.fhir.routes``).
 """
@@ -16,11 +17,11 @@ from datetime import date as Date
 from typing import Any
 
 from kgraph import namespaces as ns
-from kgraph.asof import fiscal_year
 from kgraph.fhir import facts
 from kgraph.fhir.facts import Catalog, Runner
 from kgraph.fhir.resources import parameters, part, value
 from kgraph.fhir.systems import BY_ID, FhirError, System, curie, local, split_modifiers, system_for
+from kgraph.rules import icd
 
 ICD = BY_ID["icd-10-cm"]
 _SHORT_TITLE = {"system": "http://terminology.hl7.org/CodeSystem/designation-usage", "code": "display"}
@@ -36,14 +37,6 @@ def parse_day(text: str | None) -> Date | None:
         raise FhirError(f"date={text!r}: not a FHIR date (YYYY-MM-DD)", 400, "invalid") from None
 
 
-def years_text(years: list[int]) -> str:
-    if not years:
-        return "none"
-    if len(years) > 1 and years == list(range(years[0], years[-1] + 1)):
-        return f"FY{years[0]}-FY{years[-1]}"
-    return ", ".join(f"FY{y}" for y in years)
-
-
 def icd_year(catalog: Catalog, version: str | None, day: Date | None) -> int:
     """The ICD-10-CM fiscal year asked for: by ``version``, by ``date``, else the newest loaded."""
     asked = None
@@ -53,7 +46,7 @@ def icd_year(catalog: Catalog, version: str | None, day: Date | None) -> int:
             raise FhirError(f"version={version!r}: an ICD-10-CM version is a fiscal year (2021 or FY2021)", 400)
         asked = int(text)
     if day is not None:
-        fy = fiscal_year(day)
+        fy = icd.fiscal_year(day)
         if asked is not None and asked != fy:
             raise FhirError(f"version {version} and date {day} (FY{fy}) disagree; give one of them", 400)
         return fy
@@ -182,7 +175,7 @@ def validate_code(run: Runner, catalog: Catalog, system_url: str | None, code: s
     shown = _display(system, local(node), found or {}) if known else None
     if system is ICD:
         fy = icd_year(catalog, version, day)
-        ok, message = icd_verdict(run, catalog, node, fy, (found or {}).get("years", []))
+        ok, message = icd_verdict(run, catalog, node, fy, (found or {}).get("years", []), day)
     elif not known:
         ok, message = False, f"{local(node)} is not a code of {system.title} in this build"
     else:
@@ -197,25 +190,30 @@ def validate_code(run: Runner, catalog: Catalog, system_url: str | None, code: s
     return parameters(*out)
 
 
-def icd_verdict(run: Runner, catalog: Catalog, node: str, fy: int, rows: list[dict[str, Any]]) -> tuple[bool, str]:
-    """(valid, message) of a diagnosis in a fiscal year from its ``code_history`` rows, as ``kgraph check``
-    words it."""
+def icd_verdict(run: Runner, catalog: Catalog, node: str, fy: int, rows: list[dict[str, Any]],
+                day: Date | None = None) -> tuple[bool, str]:
+    """(valid, message) of a diagnosis in a fiscal year from its ``code_history`` rows: the status is
+    ``kgraph.rules.icd.code_status``, the messages are ``kgraph check``'s."""
     code = local(node)
+    if day is not None and icd.before_icd10(day):
+        return False, (f"{code} is an ICD-10-CM code, but the date {day.isoformat()} is before "
+                       f"{icd.icd10_start().isoformat()}, when ICD-9-CM was in force")
+    loaded = icd.describe_years(icd.fy_mask(catalog.fiscal_years))
     if fy not in catalog.fiscal_years:
-        return False, (f"FY{fy} is not loaded (this build holds ICD-10-CM {years_text(catalog.fiscal_years)}): "
-                       f"{code} cannot be validated for it")
-    this = [r for r in rows if r["fy"] == str(fy)]
-    if this and this[0]["billable"] == "yes":
+        return False, f"FY{fy} is not loaded (this build holds ICD-10-CM {loaded}): {code} cannot be validated for it"
+    present = icd.fy_mask(int(r["fy"] or 0) for r in rows)
+    billable = icd.fy_mask(int(r["fy"] or 0) for r in rows if r["billable"] == "yes")
+    status = icd.code_status(present, billable, fy)
+    if status == "billable":
         return True, ""
-    if this:
+    if status == "header":
         since = [f", since FY{r['fy']}" for r in rows if r["event"] == "became a header"]
         below = ", ".join(local(c) for c in facts.billable_below(run, node, fy)) or "none"
         return False, (f"{code} is a header, not billable in FY{fy}{''.join(since[:1])}; "
                        f"billable codes below it: {below}")
-    if rows:
-        years = sorted(int(r["fy"] or 0) for r in rows)
-        return False, f"{code} is not an ICD-10-CM code in FY{fy} (it is in {years_text(years)})"
-    return False, f"{code} is not an ICD-10-CM code in any loaded fiscal year ({years_text(catalog.fiscal_years)})"
+    if status == "not-in-fy":
+        return False, f"{code} is not an ICD-10-CM code in FY{fy} (it is in {icd.describe_years(present)})"
+    return False, f"{code} is not an ICD-10-CM code in any loaded fiscal year ({loaded})"
 
 
 def _procedure_verdict(run: Runner, node: str, mods: list[str], day: Date | None,
