@@ -87,6 +87,12 @@ def test_k22_8_is_billable_in_fy2021_and_a_header_in_fy2022(store):
     assert props(parsed(fhir.lookup(store, ICD, "K22.8", version="FY2021")))["billable"] == [True]
 
 
+def test_no_icd_10_cm_code_is_valid_before_october_2015(store):
+    # CMS: ICD-10-CM replaced ICD-9-CM for dates of service on or after 2015-10-01
+    before = parsed(fhir.validate_code(store, ICD, "S72.001A", date="2015-09-30"))
+    assert param(before, "result") is False and "ICD-9-CM" in param(before, "message")
+
+
 @pytest.mark.parametrize("code", ["S72.001A", "T28.6XXA"])
 def test_seventh_character_codes_are_valid(store, code):
     assert cms_order_flag(2024, code) == "1"
