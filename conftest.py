@@ -51,7 +51,7 @@ TIERS = {
                               "test_robustness_doc"}),
     "browser": ({"browser"}, set()),
     "server": ({"oxigraph_server", "pushed_oxigraph"}, {"test_server", "test_server_guard", "test_server_load",
-                                                        "test_worker"}),
+                                                        "test_worker", "test_fhir_server"}),
     "virtuoso": ({"virtuoso"}, set()),
 }
 

@@ -1,8 +1,8 @@
 """The SPARQL 1.1 Protocol over a store, and the query page: ``serve(store)`` and ``create_app(pool)``.
 
 Input: a built store (opened read-only by worker processes, ``kgraph.worker``) and HTTP requests.
-A Starlette app under uvicorn. Routes (all in ``routes``; sub-apps such as a future ``/fhir`` are
-mounted through ``create_app(..., mounts={"/fhir": app})`` and get the same limits):
+A Starlette app under uvicorn. Routes (all in ``routes``; sub-apps such as ``/fhir``, the FHIR
+terminology service of ``kgraph.fhir.routes``, are mounted through ``mounts`` and get the same limits):
 
 - ``/sparql``: GET ``?query=``, POST form (``query=`` / ``update=``), POST ``application/sparql-query``
   and ``application/sparql-update`` bodies; ``default-graph-uri`` / ``named-graph-uri`` choose the
@@ -315,6 +315,9 @@ def create_app(pool: Pool, settings: Settings | None = None, *, store_info: dict
     route (``kgraph.middleware``) and the query errors as statuses (``error_handlers``)."""
     settings = settings or Settings()
     api = Endpoints(pool, settings, store_info=store_info, store_path=store_path)
+    from kgraph.fhir.routes import fhir_app  # the FHIR terminology service, on the same workers and limits
+
+    mounts = {"/fhir": fhir_app(api), **(mounts or {})}
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -470,7 +473,7 @@ def serve(store: str | os.PathLike[str] | None = None, host: str = "127.0.0.1", 
     url = f"http://{shown}:{bound}/"
     mode = "read-write (updates allowed)" if allow_update else "read-only"
     print(f"kgraph serve: {opened.path} (build {opened.info.get('id', '?')}, {mode}, {pool.size} workers, "
-          f"timeout {timeout:g} s) at {url}  SPARQL: {url}sparql", file=sys.stderr, flush=True)
+          f"timeout {timeout:g} s) at {url}  SPARQL: {url}sparql  FHIR: {url}fhir", file=sys.stderr, flush=True)
     if pool.limits.allow_service or pool.limits.allow_load:
         print(f"kgraph serve: queries may call SERVICE {', '.join(pool.limits.allow_service) or '(none)'}; "
               f"LOAD {'allowed' if pool.limits.allow_load else 'refused'}", file=sys.stderr, flush=True)

@@ -1,0 +1,194 @@
+"""The graph facts the FHIR operations read, each one SPARQL query run through a ``Runner``.
+
+Input: a ``Runner``, ``(sparql, {variable: pyoxigraph term}) -> rows`` (rows are dicts of
+CURIEs / literal strings, None when unbound): ``store_runner`` runs on an open ``Store`` in this
+process (``kgraph.fhir``'s Python functions); ``kgraph.fhir.routes`` runs them on the server's
+query workers, so that every query under ``/fhir`` has the same timeout, row limit and guard as
+``/sparql``. Output: plain dicts and lists. Billing meaning is not decided here: the fiscal year
+of a date is ``kgraph.rules.icd.fiscal_year``, a code's years come from the ``code_history`` named
+query, fee-schedule, MUE and NCCI facts from the ``fee_schedule_indicators``, ``mue_limit`` and
+``ncci_conflicts`` named queries (the last one states the in-effect rule, in SPARQL). Raises what
+the runner raises (``QueryError`` and its kinds). Does not build FHIR resources.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import pyoxigraph as ox
+
+from kgraph import namespaces as ns
+from kgraph.sparql import named_queries
+
+Rows = list[dict[str, str | None]]
+Runner = Callable[[str, dict[str, Any]], Rows]
+
+
+def _cell(term: Any) -> str | None:
+    if term is None:
+        return None
+    return ns.curie(term.value) if isinstance(term, ox.NamedNode) else term.value
+
+
+def store_runner(store: Any) -> Runner:
+    """A runner on an open ``kgraph.Store`` (no worker process: no timeout, no row limit)."""
+
+    def run(text: str, terms: dict[str, Any]) -> Rows:
+        result = store.query(text, substitutions={ox.Variable(k): v for k, v in terms.items()} or None)
+        if isinstance(result, ox.QueryBoolean):
+            return [{"boolean": "true" if bool(result) else "false"}]
+        names = [v.value for v in result.variables]
+        return [{n: _cell(t) for n, t in zip(names, solution, strict=True)} for solution in result]
+
+    return run
+
+
+def json_rows(data: dict[str, Any]) -> Rows:
+    """W3C SPARQL JSON results (as the query workers answer) as runner rows."""
+    if "boolean" in data:
+        return [{"boolean": "true" if data["boolean"] else "false"}]
+    names = data["head"]["vars"]
+    out: Rows = []
+    for binding in data["results"]["bindings"]:  # an unbound variable has no cell: None, as store_runner gives
+        row: dict[str, str | None] = dict.fromkeys(names)
+        row.update({k: ns.curie(c["value"]) if c["type"] == "uri" else c["value"] for k, c in binding.items()})
+        out.append(row)
+    return out
+
+
+def node(curie: str) -> ox.NamedNode:
+    return ox.NamedNode(ns.iri(curie))
+
+
+def named(name: str) -> str:
+    return named_queries()[name].text
+
+
+@cache
+def _ncci_counts_text() -> str:
+    """``ncci_conflicts`` (the edits of a code in effect on a date) counted by status, not listed."""
+    inner = re.split(r"\n\s*ORDER BY", named("ncci_conflicts"))[0]
+    return f"SELECT ?status (COUNT(*) AS ?n) WHERE {{ {{ {inner} }} }} GROUP BY ?status"
+
+
+# --- the catalog: code systems and their versions -----------------------------------------------------
+
+
+@dataclass
+class Catalog:
+    """What a store holds, read once: source releases by kind, ICD-10-CM fiscal years, concept counts."""
+
+    releases: dict[str, list[str]] = field(default_factory=dict)
+    files: dict[str, list[str]] = field(default_factory=dict)
+    fiscal_years: list[int] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    build: str = ""
+
+    def versions(self, kinds: tuple[str, ...]) -> list[str]:
+        if kinds == ("icd10cm",):
+            return [str(y) for y in self.fiscal_years]
+        return sorted({r for k in kinds for r in self.releases.get(k, [])})
+
+
+def catalog(run: Runner) -> Catalog:
+    found = Catalog()
+    q = ("SELECT ?kind ?release ?file WHERE { ?s a kg:Source ; kg:sourceKind ?kind . "
+         "OPTIONAL { ?s kg:release ?release } OPTIONAL { ?s kg:file ?file } }")
+    for r in run(q, {}):
+        kind = r["kind"] or ""
+        if r["release"]:
+            found.releases.setdefault(kind, []).append(r["release"])
+        if r["file"]:
+            found.files.setdefault(kind, []).append(r["file"])
+    found.fiscal_years = sorted(int(r["y"] or 0) for r in run("SELECT DISTINCT ?y WHERE { ?c kg:inFY ?y }", {}))
+    q = ("SELECT ?t (COUNT(?c) AS ?n) WHERE { VALUES ?t { kg:ICD10CMCode kg:CPTCode kg:HCPCSCode kg:Taxonomy "
+         "kg:MedicareSpecialty } ?c a ?t } GROUP BY ?t")
+    found.counts = {str(r["t"]).partition(":")[2]: int(r["n"] or 0) for r in run(q, {})}
+    return found
+
+
+# --- one concept ------------------------------------------------------------------------------------------
+
+
+_CONCEPT = """{ ?c ?p ?o FILTER(?p IN (rdf:type, rdfs:label, kg:officialTitle, kg:shortTitle, skos:broader,
+      kg:grouping, kg:classification, kg:specialization, kg:taxonomySection, kg:medicareProviderType, kg:addedDate,
+      kg:actionEffectiveDate, kg:terminationDate, kg:actionCode, kg:serviceType)) }
+    UNION { ?o skos:broader ?c BIND(skos:narrower AS ?p) }"""
+
+
+def concept(run: Runner, curie: str, *, years: bool = False) -> dict[str, Any] | None:
+    """Types, labels, titles, parents, children (``child``) and literal properties of a code; None if the
+    graph has no type for it. With ``years`` (ICD-10-CM), also its ``code_history`` rows (``years``).
+
+    One query, the history in a UNION branch: each query is a round trip to a worker when served.
+    """
+    q = f"SELECT * WHERE {{ {_CONCEPT} }}"
+    terms = {"c": node(curie)}
+    if years:
+        q = f"SELECT * WHERE {{ {{ {_CONCEPT} }} UNION {{\n{named('code_history')}\n}} }}"
+        terms["code"] = node(curie)
+    out: dict[str, Any] = {"child": [], "years": []}
+    for r in run(q, terms):
+        if r.get("fy") is not None:
+            out["years"].append(r)
+            continue
+        key = (r["p"] or "").partition(":")[2]
+        values = out.setdefault("child" if key == "narrower" else key, [])
+        if r["o"] not in values:
+            values.append(r["o"])
+    out["child"].sort()
+    out["years"].sort(key=lambda r: int(r["fy"] or 0))
+    return out if "type" in out else None
+
+
+def billable_below(run: Runner, curie: str, fy: int, limit: int = 8) -> list[str]:
+    """Codes under a diagnosis that are billable in a fiscal year (for the message about a header)."""
+    # the year in a FILTER: as a triple pattern Oxigraph starts from every code billable that year (6 s)
+    q = (f"SELECT ?c WHERE {{ ?c skos:broader+ ?p ; kg:billableInFY ?fy FILTER(?fy = ?y) }} "
+         f"ORDER BY ?c LIMIT {int(limit)}")
+    year = ox.Literal(str(fy), datatype=ox.NamedNode(ns.XSD + "integer"))
+    return [r["c"] or "" for r in run(q, {"p": node(curie), "y": year})]
+
+
+def fee_rows(run: Runner, curie: str) -> Rows:
+    return run(named("fee_schedule_indicators"), {"code": node(curie)})
+
+
+def mue_rows(run: Runner, curie: str) -> Rows:
+    return run(named("mue_limit"), {"code": node(curie)})
+
+
+def addon_rows(run: Runner, curie: str) -> Rows:
+    q = "SELECT ?type ?primary WHERE { ?r a kg:AddOnEdit ; kg:addOn ?c . OPTIONAL { ?r kg:editType ?type } " \
+        "OPTIONAL { ?r kg:primary ?primary } } ORDER BY ?primary"
+    return run(q, {"c": node(curie)})
+
+
+def ncci_counts(run: Runner, curie: str, day: str) -> dict[str, int]:
+    """The NCCI PTP edits of a code on a date, counted by the status ``ncci_conflicts`` gives them."""
+    date = ox.Literal(day, datatype=ox.NamedNode(ns.XSD + "date"))
+    return {r["status"] or "": int(r["n"] or 0) for r in run(_ncci_counts_text(), {"code": node(curie), "date": date})}
+
+
+def briefings(run: Runner, curie: str) -> list[str]:
+    q = """SELECT DISTINCT ?file WHERE { { ?a rdf:subject ?c } UNION { ?a rdf:object ?c }
+      ?a kg:source ?src . ?src kg:sourceKind "briefing" ; kg:file ?file } ORDER BY ?file"""
+    return [r["file"] or "" for r in run(q, {"c": node(curie)})]
+
+
+def is_a(run: Runner, child: str, parent: str) -> bool:
+    """Whether ``parent`` is above ``child`` in the code hierarchy (``skos:broader+``)."""
+    rows = run("ASK { ?a skos:broader+ ?b }", {"a": node(child), "b": node(parent)})
+    return bool(rows) and rows[0].get("boolean") == "true"
+
+
+def exists(run: Runner, curies: list[str]) -> set[str]:
+    """Which of the CURIEs name a node with a type in the graph."""
+    if not curies:
+        return set()
+    values = " ".join(f"<{ns.iri(c)}>" for c in curies)
+    return {r["c"] or "" for r in run(f"SELECT DISTINCT ?c WHERE {{ VALUES ?c {{ {values} }} ?c a ?t }}", {})}
