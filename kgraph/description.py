@@ -16,7 +16,7 @@ the SPARQL 1.1 Service Description at serve time, serialized as Turtle or JSON-L
   Update when allowed), the result formats, and a default dataset whose default graph is the
   union of the named graphs, one ``sd:NamedGraph`` per graph with its VoID statistics.
 
-``serialize`` raises ``kgraph.worker.NotAcceptable`` (HTTP 406) when no format fits the client.
+``serialize`` raises ``kgraph.errors.NotAcceptable`` (HTTP 406) when no format fits the client.
 Does not serve HTTP, nor run the named queries.
 """
 
@@ -29,8 +29,8 @@ from typing import Any
 import pyoxigraph as ox
 
 from kgraph import namespaces as ns
+from kgraph.errors import NotAcceptable
 from kgraph.sparql import NamedQuery, _term, named_queries
-from kgraph.worker import NotAcceptable
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 VOID = "http://rdfs.org/ns/void#"

@@ -61,3 +61,11 @@ class StoreError(KGraphError):
 
 class QueryError(KGraphError):
     """A query that cannot be run: syntax error, unknown name, bad parameter."""
+
+
+class NotAcceptable(QueryError):
+    """No media type the client accepts can carry this kind of answer; ``offers`` lists those that can."""
+
+    def __init__(self, message: str, offers: Sequence[str]) -> None:
+        super().__init__(message)
+        self.offers = list(offers)

@@ -45,7 +45,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kgraph.binding import bind
-from kgraph.errors import QueryError, StoreError
+from kgraph.errors import NotAcceptable, QueryError, StoreError
 from kgraph.guard import DEFAULT, Limits, check, remote_failure
 from kgraph.results import Cells
 
@@ -80,14 +80,6 @@ class ResultTooLarge(QueryError):
 
 class WorkerError(QueryError):
     """A worker process that died or failed while answering (a server-side failure, not the query's)."""
-
-
-class NotAcceptable(QueryError):
-    """No media type the client accepts can carry this kind of answer; ``offers`` lists those that can."""
-
-    def __init__(self, message: str, offers: Sequence[str]) -> None:
-        super().__init__(message)
-        self.offers = list(offers)
 
 
 @dataclass(frozen=True)

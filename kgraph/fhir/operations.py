@@ -171,7 +171,7 @@ def validate_code(run: Runner, catalog: Catalog, system_url: str | None, code: s
     node = curie(system, base)
     day = parse_day(date)
     found = facts.concept(run, node, years=system is ICD)
-    known = bool(found) and f"kg:{system.cls}" in found.get("type", [])
+    known = found is not None and bool(found) and f"kg:{system.cls}" in found.get("type", [])
     shown = _display(system, local(node), found or {}) if known else None
     if system is ICD:
         fy = icd_year(catalog, version, day)
