@@ -176,6 +176,14 @@ def test_ncci_edits_before_the_flat_file_are_unknown_not_absent(store):
     assert found["ncci-edits-unknown"] == [cms_ptp_edits("77002", "2024-03-01")]
 
 
+def test_add_on_primaries_are_the_cms_rows(store):
+    with (DATA / "ncci" / "ncci_add_on_code_edits_2024-06.csv").open(encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if r["add_on_code"] == "77002"]
+    found = props(parsed(fhir.lookup(store, CPT, "77002", properties=["add-on-primary", "add-on-type"])))
+    assert rows and sorted(found["add-on-primary"]) == sorted(r["primary_code"] for r in rows)
+    assert found["add-on-type"] == sorted({r["aoc_edit_type"] for r in rows})
+
+
 def test_cpt_modifier_expressions(store):
     assert param(parsed(fhir.validate_code(store, CPT, "74360:26")), "result") is True
     bad = parsed(fhir.validate_code(store, CPT, "74360:Z9"))

@@ -168,7 +168,14 @@ def mue_rows(run: Runner, curie: str) -> Rows:
     return run(named("mue_limit"), {"code": node(curie)})
 
 
-def addon_rows(run: Runner, curie: str) -> Rows:
+def addon_rows(run: Runner, catalog: Catalog, curie: str) -> Rows:
+    """The add-on edit rows of a code as add-on (``type``, ``primary``), from every loaded release:
+    from the claim-check indexes when the catalog has them (a hub add-on has dozens of rows, each
+    a few lookups through SPARQL), else from the store."""
+    ix = catalog.indexes() if catalog.indexes else None
+    if ix is not None:
+        found = sorted(ix.addon.get(curie, ()), key=lambda r: r.primary or "")
+        return [{"type": r.edit_type or None, "primary": r.primary} for r in found]
     q = "SELECT ?type ?primary WHERE { ?r a kg:AddOnEdit ; kg:addOn ?c . OPTIONAL { ?r kg:editType ?type } " \
         "OPTIONAL { ?r kg:primary ?primary } } ORDER BY ?primary"
     return run(q, {"c": node(curie)})

@@ -145,7 +145,7 @@ def _procedure_props(run: Runner, catalog: Catalog, node: str, day: Date, found:
     for row in facts.mue_rows(run, node) if asked("mue-units", "mue-adjudication-indicator") else []:
         props += [_prop("mue-units", int(row["units"] or 0), "integer"),
                   _prop("mue-adjudication-indicator", row["adjudicationIndicator"], "code")]
-    addons = facts.addon_rows(run, node) if asked("add-on-type", "add-on-primary") else []
+    addons = facts.addon_rows(run, catalog, node) if asked("add-on-type", "add-on-primary") else []
     props += [_prop("add-on-type", t, "code") for t in sorted({r["type"] for r in addons if r["type"]})]
     props += [_prop("add-on-primary", local(r["primary"]), "code") for r in addons if r["primary"]]
     if asked("ncci-edits-in-effect", "ncci-edits-unknown"):
