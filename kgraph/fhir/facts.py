@@ -7,7 +7,9 @@ query workers, so that every query under ``/fhir`` has the same timeout, row lim
 ``/sparql``. Output: plain dicts and lists. Billing meaning is not decided here: the fiscal year
 of a date is ``kgraph.rules.icd.fiscal_year``, a code's years come from the ``code_history`` named
 query, fee-schedule, MUE and NCCI facts from the ``fee_schedule_indicators``, ``mue_limit`` and
-``ncci_conflicts`` named queries (the last one states the in-effect rule, in SPARQL). Raises what
+``ncci_conflicts`` named queries (the last one states the in-effect rule, in SPARQL); NCCI edit
+counts and add-on rows come from the build's claim-check indexes instead when the ``Catalog`` has
+them (decided by ``kgraph.rules.releases`` and ``kgraph.rules.ptp``, as ``kgraph check``). Raises what
 the runner raises (``QueryError`` and its kinds). Does not build FHIR resources.
 """
 
