@@ -130,6 +130,7 @@ class Indexes:
     seconds: float = 0.0
     code_id: dict[str, int] = field(default_factory=dict, repr=False)
     _children: dict[str, list[str]] | None = field(default=None, repr=False)
+    _column2: tuple[array, array] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.code_id = {c: i for i, c in enumerate(self.codes)}
@@ -158,6 +159,34 @@ class Indexes:
         key = a << 32 | b
         i = bisect.bisect_left(self.ptp_keys, key, lo, hi)
         return i < hi and self.ptp_keys[i] == key
+
+    def ptp_of(self, code: str) -> list[int]:
+        """Positions (for ``ptp_at``) of every PTP row naming ``code`` in column 1 or column 2, from
+        every loaded PTP source. The column 2 side reads an order of the rows by column 2 built on
+        first use (about 1 s and 20 MB on the full build), not kept in the index file."""
+        a = self.code_id.get(code)
+        if a is None:
+            return []
+        found = list(range(self.ptp_starts[a], self.ptp_starts[a + 1]))
+        order, seconds = self._by_column2()
+        found += order[bisect.bisect_left(seconds, a):bisect.bisect_right(seconds, a)]
+        return found
+
+    def ptp_at(self, i: int) -> PTPRow:
+        """The PTP row at a position ``ptp_of`` gave."""
+        key = self.ptp_keys[i]
+        return self._ptp_row(i, self.codes[key >> 32], self.codes[key & 0xFFFFFFFF])
+
+    def _by_column2(self) -> tuple[array, array]:
+        found = self._column2
+        if found is None:
+            with _LOCK:
+                found = self._column2
+                if found is None:
+                    seconds = [k & 0xFFFFFFFF for k in self.ptp_keys]
+                    order = sorted(range(len(seconds)), key=seconds.__getitem__)
+                    found = self._column2 = (array("l", order), array("l", sorted(seconds)))
+        return found
 
     def _ptp_row(self, i: int, column1: str, column2: str) -> PTPRow:
         eff, dele = self.ptp_effective[i], self.ptp_deletion[i]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import zipfile
+from datetime import date as Date
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from fhir.resources.R4B.valueset import ValueSet
 
 import kgraph
 from kgraph import fhir
+from kgraph.fhir import facts
 from kgraph.fhir.maps import MAPS, concept_map
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -145,6 +147,41 @@ def test_cpt_lookup_shows_no_descriptor_and_the_mue_of_the_cms_row(store):
     assert found["mue-adjudication-indicator"] == [row["mue_mai"]]
     assert found["ncci-edits-in-effect"][0] > 0
     assert found["briefing"] == ["data/briefings/cpt-74360.txt"]
+
+
+def cms_ptp_edits(code: str, day: str) -> int:
+    """Rows of the CMS PTP file naming ``code`` in either column that apply on ``day``, by the CMS
+    definition: modifier indicator 9 never applies, a row applies through its deletion date ("*":
+    not deleted); the flat file has no effective dates (its own date is 2024-07-01)."""
+    with (DATA / "ncci" / "ptp_practitioner_2024-07-01_flat.csv").open(encoding="utf-8") as f:
+        return sum(1 for r in csv.DictReader(f) if code in (r["col1"], r["col2"]) and r["modifier_indicator"] != "9"
+                   and (r["deletion_date"] == "*" or day <= r["deletion_date"]))
+
+
+@pytest.mark.parametrize("code", ["77002", "74360", "43239"])
+def test_ncci_edit_count_is_the_cms_rows_in_effect(store, code):
+    found = props(parsed(fhir.lookup(store, CPT, code, date="2024-08-01", properties=["ncci-edits-in-effect"])))
+    assert found["ncci-edits-in-effect"] == [cms_ptp_edits(code, "2024-08-01")]
+    assert found["ncci-edits-in-effect"][0] > 0
+    # the claim-check indexes (what the server reads) and the ncci_conflicts named query agree
+    run, catalog = fhir._context(store)
+    assert facts.ncci_counts(run, catalog, f"CPT:{code}", Date(2008, 1, 1)) == facts.ncci_counts(
+        run, facts.Catalog(), f"CPT:{code}", Date(2008, 1, 1))
+
+
+def test_ncci_edits_before_the_flat_file_are_unknown_not_absent(store):
+    """The flat file (dated 2024-07-01) cannot say which of its edits were in effect earlier."""
+    found = props(parsed(fhir.lookup(store, CPT, "77002", date="2024-03-01")))
+    assert found["ncci-edits-in-effect"] == [0]
+    assert found["ncci-edits-unknown"] == [cms_ptp_edits("77002", "2024-03-01")]
+
+
+def test_add_on_primaries_are_the_cms_rows(store):
+    with (DATA / "ncci" / "ncci_add_on_code_edits_2024-06.csv").open(encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if r["add_on_code"] == "77002"]
+    found = props(parsed(fhir.lookup(store, CPT, "77002", properties=["add-on-primary", "add-on-type"])))
+    assert rows and sorted(found["add-on-primary"]) == sorted(r["primary_code"] for r in rows)
+    assert found["add-on-type"] == sorted({r["aoc_edit_type"] for r in rows})
 
 
 def test_cpt_modifier_expressions(store):

@@ -18,12 +18,14 @@ the server's timeout and row limit. Does not speak HTTP (``kgraph.fhir.routes``,
 
 from __future__ import annotations
 
+import functools
 import threading
 from pathlib import Path
 from typing import Any
 
 from kgraph.fhir import facts, maps, operations, resources, valuesets
 from kgraph.fhir.systems import BY_ID, FhirError, system_for
+from kgraph.indexes import load_indexes
 
 __all__ = ["FhirError", "capability_statement", "code_system", "expand", "lookup", "subsumes",
            "terminology_capabilities", "translate", "validate_code", "validate_code_in_value_set"]
@@ -44,6 +46,7 @@ def _context(store: Any) -> tuple[facts.Runner, facts.Catalog]:
         if found is None:
             found = _CATALOGS[key] = facts.catalog(run)
             found.build = Path(store.build_dir).name
+            found.indexes = functools.partial(load_indexes, store)
         return run, found
 
 

@@ -7,21 +7,26 @@ query workers, so that every query under ``/fhir`` has the same timeout, row lim
 ``/sparql``. Output: plain dicts and lists. Billing meaning is not decided here: the fiscal year
 of a date is ``kgraph.rules.icd.fiscal_year``, a code's years come from the ``code_history`` named
 query, fee-schedule, MUE and NCCI facts from the ``fee_schedule_indicators``, ``mue_limit`` and
-``ncci_conflicts`` named queries (the last one states the in-effect rule, in SPARQL). Raises what
+``ncci_conflicts`` named queries (the last one states the in-effect rule, in SPARQL); NCCI edit
+counts and add-on rows come from the build's claim-check indexes instead when the ``Catalog`` has
+them (decided by ``kgraph.rules.releases`` and ``kgraph.rules.ptp``, as ``kgraph check``). Raises what
 the runner raises (``QueryError`` and its kinds). Does not build FHIR resources.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date as Date
 from functools import cache
 from typing import Any
 
 import pyoxigraph as ox
 
 from kgraph import namespaces as ns
+from kgraph.rules import ptp, releases
 from kgraph.sparql import named_queries
 
 Rows = list[dict[str, str | None]]
@@ -87,6 +92,9 @@ class Catalog:
     fiscal_years: list[int] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     build: str = ""
+    #: the build's claim-check indexes (``kgraph.indexes``), loaded on first call; None when the
+    #: build has none to read (the NCCI edit counts then come from SPARQL)
+    indexes: Callable[[], Any] | None = None
 
     def versions(self, kinds: tuple[str, ...]) -> list[str]:
         if kinds == ("icd10cm",):
@@ -162,16 +170,63 @@ def mue_rows(run: Runner, curie: str) -> Rows:
     return run(named("mue_limit"), {"code": node(curie)})
 
 
-def addon_rows(run: Runner, curie: str) -> Rows:
+def addon_rows(run: Runner, catalog: Catalog, curie: str) -> Rows:
+    """The add-on edit rows of a code as add-on (``type``, ``primary``), from every loaded release:
+    from the claim-check indexes when the catalog has them (a hub add-on has dozens of rows, each
+    a few lookups through SPARQL), else from the store."""
+    ix = catalog.indexes() if catalog.indexes else None
+    if ix is not None:
+        found = sorted(ix.addon.get(curie, ()), key=lambda r: r.primary or "")
+        return [{"type": r.edit_type or None, "primary": r.primary} for r in found]
     q = "SELECT ?type ?primary WHERE { ?r a kg:AddOnEdit ; kg:addOn ?c . OPTIONAL { ?r kg:editType ?type } " \
         "OPTIONAL { ?r kg:primary ?primary } } ORDER BY ?primary"
     return run(q, {"c": node(curie)})
 
 
-def ncci_counts(run: Runner, curie: str, day: str) -> dict[str, int]:
-    """The NCCI PTP edits of a code on a date, counted by the status ``ncci_conflicts`` gives them."""
-    date = ox.Literal(day, datatype=ox.NamedNode(ns.XSD + "date"))
-    return {r["status"] or "": int(r["n"] or 0) for r in run(_ncci_counts_text(), {"code": node(curie), "date": date})}
+def ncci_counts(run: Runner, catalog: Catalog, curie: str, day: Date) -> dict[str, int]:
+    """The NCCI PTP edits naming a code (column 1 or 2) on a date, counted by ``kgraph.rules.ptp``
+    state (``in effect``, ``unknown``; those not in effect are not counted).
+
+    From the claim-check indexes when the catalog has them, as ``kgraph check`` reads them: the rows
+    of each pair in force by ``releases.select`` / ``pick``, each decided by ``ptp.state`` (once per
+    distinct indicator, dates and source: a hub code has thousands of rows and a few dozen of
+    those). Without indexes, from the ``ncci_conflicts`` named query counted by its status.
+    """
+    counts: dict[str, int] = {}
+    ix = catalog.indexes() if catalog.indexes else None
+    if ix is None:
+        date = ox.Literal(day.isoformat(), datatype=ox.NamedNode(ns.XSD + "date"))
+        counts = {}
+        for r in run(_ncci_counts_text(), {"code": node(curie), "date": date}):  # "unknown: the file of ..."
+            status = (r["status"] or "").partition(":")[0]
+            counts[status] = counts.get(status, 0) + int(r["n"] or 0)
+        return counts
+    selection = releases.select([s for s in ix.sources if s.family == "ncci-ptp"], day)
+    rows = ix.ptp_of(curie)
+    keys, source = ix.ptp_keys, ix.ptp_source
+    per_pair = Counter(map(keys.__getitem__, rows))
+    shared = {k for k, n in per_pair.items() if n > 1}  # pairs listed by more than one loaded release
+    single = [i for i in rows if keys[i] not in shared] if shared else rows
+    # a pair of one row is in force when its release is: ask pick once per release, not per row
+    present = {s: [ix.sources[s]] for s in set(map(source.__getitem__, single))}
+    keep = {s for s, found in present.items() if releases.pick(selection, found, lambda r: r)}
+    kept = single if len(keep) == len(present) else [i for i in single if source[i] in keep]
+    if shared:
+        pairs: dict[int, list[int]] = {}
+        for i in rows:
+            if keys[i] in shared:
+                pairs.setdefault(keys[i], []).append(i)
+        kept = kept + releases.pick_each(selection, pairs.values(), lambda i: ix.sources[source[i]])
+    # the rows that ptp.state tells apart: indicator, effective, deletion, release (a few dozen of thousands)
+    columns = [list(map(a.__getitem__, kept)) for a in (ix.ptp_indicator, ix.ptp_effective, ix.ptp_deletion, source)]
+    sizes = Counter(zip(*columns, strict=True))
+    sample = dict(zip(zip(*columns, strict=True), kept, strict=True))
+    counts = {}
+    for group, n in sizes.items():
+        state = ptp.state(ix.ptp_at(sample[group]), day)
+        if state != ptp.NOT_IN_EFFECT:
+            counts[state] = counts.get(state, 0) + n
+    return counts
 
 
 def briefings(run: Runner, curie: str) -> list[str]:

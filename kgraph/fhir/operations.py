@@ -21,7 +21,7 @@ from kgraph.fhir import facts
 from kgraph.fhir.facts import Catalog, Runner
 from kgraph.fhir.resources import parameters, part, value
 from kgraph.fhir.systems import BY_ID, FhirError, System, curie, local, split_modifiers, system_for
-from kgraph.rules import icd
+from kgraph.rules import icd, ptp
 
 ICD = BY_ID["icd-10-cm"]
 _SHORT_TITLE = {"system": "http://terminology.hl7.org/CodeSystem/designation-usage", "code": "display"}
@@ -102,7 +102,7 @@ def lookup(run: Runner, catalog: Catalog, system_url: str | None, code: str | No
                       ("specialization", "specialization"), ("medicareProviderType", "provider-type")):
         props += [_prop(name, v) for v in found.get(key, [])]
     if system.prefix in ("CPT", "HCPCS"):
-        props += _procedure_props(run, node, day or Date.today(), found, set(properties or ()))
+        props += _procedure_props(run, catalog, node, day or Date.today(), found, set(properties or ()))
     if properties:
         wanted = set(properties)
         props = [p for p in props if p["part"][0]["valueCode"] in wanted]
@@ -123,7 +123,7 @@ def _icd_props(run: Runner, node: str, fy: int, found: dict[str, Any]) -> list[d
     return props
 
 
-def _procedure_props(run: Runner, node: str, day: Date, found: dict[str, Any],
+def _procedure_props(run: Runner, catalog: Catalog, node: str, day: Date, found: dict[str, Any],
                      wanted: set[str]) -> list[dict[str, Any]]:
     """The fee-schedule, MUE, add-on, NCCI and briefing properties of a procedure; only the groups of
     ``wanted`` when the client named properties (the NCCI count of a hub code is the slow query)."""
@@ -145,12 +145,12 @@ def _procedure_props(run: Runner, node: str, day: Date, found: dict[str, Any],
     for row in facts.mue_rows(run, node) if asked("mue-units", "mue-adjudication-indicator") else []:
         props += [_prop("mue-units", int(row["units"] or 0), "integer"),
                   _prop("mue-adjudication-indicator", row["adjudicationIndicator"], "code")]
-    addons = facts.addon_rows(run, node) if asked("add-on-type", "add-on-primary") else []
+    addons = facts.addon_rows(run, catalog, node) if asked("add-on-type", "add-on-primary") else []
     props += [_prop("add-on-type", t, "code") for t in sorted({r["type"] for r in addons if r["type"]})]
     props += [_prop("add-on-primary", local(r["primary"]), "code") for r in addons if r["primary"]]
     if asked("ncci-edits-in-effect", "ncci-edits-unknown"):
-        counts = facts.ncci_counts(run, node, day.isoformat())
-        props.append(_prop("ncci-edits-in-effect", counts.pop("in effect", 0), "integer"))
+        counts = facts.ncci_counts(run, catalog, node, day)
+        props.append(_prop("ncci-edits-in-effect", counts.pop(ptp.IN_EFFECT, 0), "integer"))
         if counts:
             props.append(_prop("ncci-edits-unknown", sum(counts.values()), "integer"))
     if asked("briefing"):
@@ -171,7 +171,7 @@ def validate_code(run: Runner, catalog: Catalog, system_url: str | None, code: s
     node = curie(system, base)
     day = parse_day(date)
     found = facts.concept(run, node, years=system is ICD)
-    known = found is not None and bool(found) and f"kg:{system.cls}" in found.get("type", [])
+    known = found is not None and f"kg:{system.cls}" in found.get("type", [])
     shown = _display(system, local(node), found or {}) if known else None
     if system is ICD:
         fy = icd_year(catalog, version, day)

@@ -177,6 +177,29 @@ def pick(selection: Selection, rows: Sequence[T], release_of: Callable[[T], Rele
     return []
 
 
+def pick_each(selection: Selection, groups: Iterable[Sequence[T]], release_of: Callable[[T], Release]) -> list[T]:
+    """``pick`` of many pairs or codes at once (the thousands of pairs of a hub code): the rows of
+    each group in force, all in one list, ranking the releases once instead of once per group.
+
+    >>> a = Release("a", "ncci-ptp", "a.csv", "2024-07-01", date(2024, 7, 1), "flat")
+    >>> b = Release("b", "ncci-ptp", "b.txt", "2026-01-01", date(2026, 1, 1), "official", "excerpt")
+    >>> s = select([a, b], date(2024, 8, 1))
+    >>> [n for n, _ in pick_each(s, [[(1, a), (2, b)], [(3, a)]], lambda row: row[1])]
+    [2, 3]
+    """
+    rank = {id(release): n for n, release in enumerate(selection.order())}
+    out: list[T] = []
+    for rows in groups:
+        if len(rows) == 1:
+            if id(release_of(rows[0])) in rank:
+                out.append(rows[0])
+            continue
+        ranked = [(rank.get(id(release_of(r))), r) for r in rows]
+        best = min((n for n, _ in ranked if n is not None), default=None)
+        out += [r for n, r in ranked if best is not None and n == best]
+    return out
+
+
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
            "november", "december")
 
