@@ -18,6 +18,11 @@ as K22 or any code below it; the diag's ``<name>`` is the code the note is on):
   a category applies to its descendants, which ``covers`` answers at query time;
 * ``Edge(about, "conflictsWith", target, statement=False)`` for each single target (not for
   ranges or patterns);
+* the codes of the release, when the CDC code list of the same release lies beside the XML
+  (``code-list-April-2026.txt``, as the package ships it): ``Fact(code, "inRelease", effective
+  date)`` for each code and ``billableInRelease`` for each code no other listed code extends
+  (the claim check uses them from that date to the end of its fiscal year, ``kgraph.rules.icd``);
+  without one, an info problem says the release's codes were not read;
 * Meta ``release`` ("April 2026") and ``effective`` ("2026-04-01") from the file name, else
   ``release`` from the XML's ``<version>``. The CDC XML carries no licence notice (US Government
   work), so no ``notice`` is yielded.

@@ -134,7 +134,8 @@ def test_the_claim_check_uses_the_midyear_release(midyear_store: object, day: st
 def test_a_code_dropped_in_april_names_the_release(midyear_store: object) -> None:
     from kgraph.check import check
 
-    result = check(midyear_store, {"id": "m", "date": "2026-04-01", "lines": [{"code": "99213", "diagnoses": ["K21.01"]}]})
+    line = {"code": "99213", "diagnoses": ["K21.01"]}
+    result = check(midyear_store, {"id": "m", "date": "2026-04-01", "lines": [line]})
     finding = next(f for f in result.findings if f.rule == "icd10cm.not-in-fy")
     assert "April 2026" in finding.message and "2026-04-01" in finding.message
     assert finding.explanation[0]["qualifiers"]["release"] == "April 2026"
