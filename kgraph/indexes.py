@@ -56,8 +56,9 @@ from kgraph.rules.releases import Release, release_start
 from kgraph.rules.rows import FEE_FIELDS, AddOnRow, FeeRow, MUERow, PTPRow
 
 #: bump when the layout of the pickled dict changes; an index of another version is not read
-#: (4: typed rows of kgraph.rules.rows, sources with their scope, Evidence and PayerGap rows)
-FORMAT = 4
+#: (4: typed rows of kgraph.rules.rows, sources with their scope, Evidence and PayerGap rows;
+#: 5: icd_midyear, the mid-year ICD-10-CM releases)
+FORMAT = 5
 INDEX_DIR = "indexes"
 INDEX_FILE = "check.pickle"
 #: source kinds whose files name existing codes of each kind (validate.CODE_SETS)
