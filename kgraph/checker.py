@@ -67,6 +67,7 @@ class Shared:
         self.verdicts: dict[tuple[str, str], dict[str, fee.Verdict] | None] = {}
         # per date / pair / row memos: each holds what the rules answered for data of this build
         self.fys_by_date: dict[date, icd.FYChoice] = {}
+        self.midyears_by_date: dict[date, icd.MidYear | None] = {}
         self.versions_by_dates: dict[tuple[date, ...], dict[str, str]] = {}
         self.pairs: dict[tuple[str, str], list[PTPRow]] = {}
         self.edges: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -92,6 +93,14 @@ class Shared:
                 self.fys_by_date.clear()
             found = self.fys_by_date[day] = icd.fy_used(day, self.fys)
         return found
+
+    def midyear(self, day: date) -> icd.MidYear | None:
+        """The mid-year ICD-10-CM release in force on ``day`` (``kgraph.rules.icd.midyear_on``), memoised."""
+        if day not in self.midyears_by_date:
+            if len(self.midyears_by_date) > 50_000:
+                self.midyears_by_date.clear()
+            self.midyears_by_date[day] = icd.midyear_on(self.ix.icd_midyear, day)
+        return self.midyears_by_date[day]
 
     def versions_for(self, dates: list[date]) -> dict[str, str]:
         key = tuple(dates)

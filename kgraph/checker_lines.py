@@ -197,18 +197,19 @@ class LineChecks:
                              f"{icd.icd10_start().isoformat()}, when ICD-9-CM was in force",
                              codes=[dx, ln.code], lines=[ln.n])
                 return
+            midyear = self.shared.midyear(ln.dos) if choice.exact and self.ix.icd_midyear else None
             for dx in ln.diagnoses:
-                self._dx_valid(ln, dx, choice.fy)
+                self._dx_valid(ln, dx, choice.fy, midyear)
         if not ln.info.supports:
             no_evidence.append(ln)
             return
         self._dx_support(ln)
 
-    def _dx_valid(self, ln: Any, dx: str, fy: int) -> None:
-        key = (dx, fy)
+    def _dx_valid(self, ln: Any, dx: str, fy: int, midyear: icd.MidYear | None = None) -> None:
+        key = (dx, fy, midyear.effective if midyear else None)
         cache = self.shared.dx
         if key not in cache:
-            cache[key] = dx_verdict(self.ix, self.shared.icd_source, dx, fy)
+            cache[key] = dx_verdict(self.ix, self.shared.icd_source, dx, fy, midyear)
         verdict = cache[key]
         if verdict is None:
             return
@@ -297,12 +298,21 @@ class LineChecks:
 Verdict = tuple[str, Severity, str, list[str], dict[str, Any]]
 
 
-def dx_verdict(ix: Indexes, source: SourceInfo | None, dx: str, fy: int) -> Verdict | None:
-    """(rule, severity, message, suggestion, evidence) for a diagnosis in a fiscal year; None if billable."""
-    found = _problem(ix, dx, fy)
+def dx_verdict(ix: Indexes, source: SourceInfo | None, dx: str, fy: int,
+               midyear: icd.MidYear | None = None) -> Verdict | None:
+    """(rule, severity, message, suggestion, evidence) for a diagnosis in a fiscal year (and the
+    mid-year release in force then, if any); None if billable."""
+    found = _problem(ix, dx, fy, midyear)
     if found is None:
         return None
     present, billable = ix.icd_years.get(dx, (0, 0))
+    if midyear is not None and dx in midyear.changes:
+        tabular = next((s for s in ix.sources if s.kind == "icd10cm-tabular"), None)
+        listed, bill = midyear.changes[dx]
+        return (*found, {"relation": "kg:billableInRelease" if bill else "kg:inRelease", "subject": dx,
+                         "object": None, "source": tabular.file if tabular else None, "line": None,
+                         "qualifiers": {"release": midyear.label, "effective": midyear.effective.isoformat(),
+                                        "listed": listed, "billable": bill}})
     evidence = {"relation": "kg:billableInFY" if present & icd.fy_bit(fy) else "kg:inFY", "subject": dx,
                 "object": None, "source": source.file if source else None, "line": None,
                 "qualifiers": {k: v for k, v in {
@@ -312,12 +322,19 @@ def dx_verdict(ix: Indexes, source: SourceInfo | None, dx: str, fy: int) -> Verd
     return (*found, evidence)
 
 
-def _problem(ix: Indexes, dx: str, fy: int) -> tuple[str, Severity, str, list[str]] | None:
+def _problem(ix: Indexes, dx: str, fy: int, midyear: icd.MidYear | None = None
+             ) -> tuple[str, Severity, str, list[str]] | None:
     present, billable = ix.icd_years.get(dx, (0, 0))
-    status = icd.code_status(present, billable, fy)
+    status = icd.status_on(present, billable, fy, midyear, dx)
     local = dx.partition(":")[2]
     if status == "billable":
         return None
+    if midyear is not None and dx in midyear.changes:
+        when = f"the {midyear.label} release, in force from {midyear.effective.isoformat()}"
+        if status == "header":
+            return ("icd10cm.not-billable", "error", f"{local} is a header, not billable in {when}", [])
+        return ("icd10cm.not-in-fy", "error", f"{local} is not an ICD-10-CM code in {when} (it is in "
+                f"{icd.describe_years(present)})", [])
     if status == "header":
         since = ix.icd_header_since.get(dx)
         kids = billable_below(ix, dx, fy)

@@ -51,12 +51,14 @@ import pyoxigraph as ox
 
 from kgraph import namespaces as ns
 from kgraph.errors import StoreError
+from kgraph.rules import icd
 from kgraph.rules.releases import Release, release_start
 from kgraph.rules.rows import FEE_FIELDS, AddOnRow, FeeRow, MUERow, PTPRow
 
 #: bump when the layout of the pickled dict changes; an index of another version is not read
-#: (4: typed rows of kgraph.rules.rows, sources with their scope, Evidence and PayerGap rows)
-FORMAT = 4
+#: (4: typed rows of kgraph.rules.rows, sources with their scope, Evidence and PayerGap rows;
+#: 5: icd_midyear, the mid-year ICD-10-CM releases)
+FORMAT = 5
 INDEX_DIR = "indexes"
 INDEX_FILE = "check.pickle"
 #: source kinds whose files name existing codes of each kind (validate.CODE_SETS)
@@ -128,6 +130,8 @@ class Indexes:
     payer_labels: dict[str, str]
     payer_parent: dict[str, str]
     seconds: float = 0.0
+    #: mid-year ICD-10-CM releases (the April 1 update): what they change against their fiscal year
+    icd_midyear: tuple[icd.MidYear, ...] = ()
     code_id: dict[str, int] = field(default_factory=dict, repr=False)
     _children: dict[str, list[str]] | None = field(default=None, repr=False)
     _column2: tuple[array, array] | None = field(default=None, repr=False, compare=False)
@@ -501,7 +505,8 @@ def collect(database: ox.Store, build: str = "", *, progress: Callable[[str], No
         icd_parent=icd_parent, icd_header_since=header_since, icd_fys=fys, modifiers=modifiers, nucc=nucc,
         nucc_parent=nucc_parent, supports=_evidence(database, "supports"),
         specialties=_evidence(database, "reportedBy"), payer_gaps=payer_gaps(database), payers=payers,
-        payer_labels=labels, payer_parent=parents, seconds=round(time.perf_counter() - started, 3))
+        payer_labels=labels, payer_parent=parents, icd_midyear=_midyear(database, sources, icd_years),
+        seconds=round(time.perf_counter() - started, 3))
 
 
 def payer_gaps(database: ox.Store) -> dict[tuple[str, str], list[PayerGap]]:
@@ -540,6 +545,20 @@ def _icd(database: ox.Store) -> tuple[dict[str, tuple[int, int]], dict[str, str]
         if s.value.startswith(icd_ns):
             parent[_curie(s)] = _curie(o)
     return ({c: (m, billable.get(c, 0)) for c, m in present.items()}, parent, header, tuple(sorted(years)))
+
+
+def _midyear(database: ox.Store, sources: list[SourceInfo],
+             years: dict[str, tuple[int, int]]) -> tuple[icd.MidYear, ...]:
+    """The mid-year releases whose code lists were read (``kgraph.sources.icd10cm_tabular``), each
+    with the codes it changes against the fiscal year it falls in (``kgraph.rules.icd``)."""
+    listed: dict[date, dict[str, bool]] = defaultdict(dict)
+    for prop, billable in (("inRelease", False), ("billableInRelease", True)):
+        for n, d in _select(database, f"SELECT ?n ?d WHERE {{ ?n kg:{prop} ?d }}"):
+            listed[date.fromisoformat(d.value)][_curie(n)] = billable
+    labels = {s.effective: s.release for s in sources if s.kind == "icd10cm-tabular" and s.effective}
+    return tuple(icd.MidYear(labels.get(day, day.isoformat()), day,
+                             icd.midyear_changes(codes, years, icd.fiscal_year(day)))
+                 for day, codes in sorted(listed.items()))
 
 
 def _payers(database: ox.Store) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:

@@ -246,7 +246,10 @@ def test_mini_tabular_fixture():
     metas = {m.key: m.value for m in records if isinstance(m, Meta)}
     assert metas == {"release": "October 2025", "effective": "2025-10-01"}
     warned = sorted((p.origin.line, p.severity) for p in records if isinstance(p, Problem))
-    assert warned == [(0, "info"), (19, "warning"), (20, "warning"), (26, "warning"), (35, "warning")]
+    # the chapter/section notes not read, and no code-list-October-2025.txt beside the file: its codes not read
+    assert warned == [(0, "info"), (0, "info"), (19, "warning"), (20, "warning"), (26, "warning"), (35, "warning")]
+    assert any("code-list-October-2025.txt" in p.message for p in records if isinstance(p, Problem))
+    assert not any(isinstance(r, Fact) for r in records)
 
 
 def test_package_name_and_pkg_path_find_the_packaged_xml():

@@ -153,3 +153,59 @@ def valid_on(code: str, releases: Sequence[ICDRelease], day: date) -> bool | Non
     """Whether ``code`` is in the release in force on ``day``; None when no release answers."""
     release, _exact = release_on(releases, day)
     return None if release is None else code in release.codes
+
+
+def listed_billable(codes: Iterable[str]) -> dict[str, bool]:
+    """Code -> billable for a code list without billable flags (the CDC ``code-list-*.txt``): a code
+    is billable when no other code of the list extends it (CMS: a code with no further
+    subdivision is a valid code for billing).
+
+    >>> listed_billable(["K22", "K222", "K227", "K2270"])
+    {'K22': False, 'K222': True, 'K227': False, 'K2270': True}
+    """
+    ordered = sorted(set(codes))
+    return {c: not (i + 1 < len(ordered) and ordered[i + 1].startswith(c)) for i, c in enumerate(ordered)}
+
+
+class MidYear(NamedTuple):
+    """A mid-year release (the April 1 update) as the claim check keeps it: its label, effective
+    date, and the codes whose standing differs from its fiscal year's October file, code ->
+    (listed, billable) in the mid-year release."""
+
+    label: str
+    effective: date
+    changes: dict[str, tuple[bool, bool]]
+
+
+def midyear_changes(listed: dict[str, bool], years: dict[str, tuple[int, int]],
+                    fy: int) -> dict[str, tuple[bool, bool]]:
+    """The codes whose (listed, billable) in a mid-year list ``listed`` (code -> billable) differs
+    from fiscal year ``fy`` of ``years`` (code -> masks, ``kgraph.indexes``)."""
+    bit = fy_bit(fy)
+    out: dict[str, tuple[bool, bool]] = {}
+    for code, bill in listed.items():
+        present, billable = years.get(code, (0, 0))
+        if not present & bit or bool(billable & bit) != bill:
+            out[code] = (True, bill)
+    for code, (present, _billable) in years.items():
+        if present & bit and code not in listed:
+            out[code] = (False, False)
+    return out
+
+
+def midyear_on(midyears: Sequence[MidYear], day: date) -> MidYear | None:
+    """The mid-year release in force on ``day``: the newest dated on or before it within the
+    same fiscal year (the next October file replaces it); None when there is none."""
+    fy = fiscal_year(day)
+    found = [m for m in midyears if m.effective <= day and fiscal_year(m.effective) == fy]
+    return max(found, key=lambda m: m.effective) if found else None
+
+
+def status_on(present: int, billable: int, fy: int, midyear: MidYear | None, code: str) -> str:
+    """``code_status`` on a date whose fiscal year is ``fy``, with the mid-year release in force
+    then (if any): a code it changed is ``billable``, ``header`` or ``not-in-release``."""
+    change = midyear.changes.get(code) if midyear else None
+    if change is None:
+        return code_status(present, billable, fy)
+    listed, bill = change
+    return ("billable" if bill else "header") if listed else "not-in-release"

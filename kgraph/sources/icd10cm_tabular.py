@@ -18,6 +18,11 @@ as K22 or any code below it; the diag's ``<name>`` is the code the note is on):
   a category applies to its descendants, which ``covers`` answers at query time;
 * ``Edge(about, "conflictsWith", target, statement=False)`` for each single target (not for
   ranges or patterns);
+* the codes of the release, when the CDC code list of the same release lies beside the XML
+  (``code-list-April-2026.txt``, as the package ships it): ``Fact(code, "inRelease", effective
+  date)`` for each code and ``billableInRelease`` for each code no other listed code extends
+  (the claim check uses them from that date to the end of its fiscal year, ``kgraph.rules.icd``);
+  without one, an info problem says the release's codes were not read;
 * Meta ``release`` ("April 2026") and ``effective`` ("2026-04-01") from the file name, else
   ``release`` from the XML's ``<version>``. The CDC XML carries no licence notice (US Government
   work), so no ``notice`` is yielded.
@@ -51,9 +56,11 @@ from datetime import date
 from pathlib import Path
 from typing import cast
 
+from kgraph import namespaces as ns
 from kgraph.errors import Origin
 from kgraph.namespaces import is_valid
-from kgraph.records import Edge, Meta, Problem, Record, Ref, Row, Value
+from kgraph.records import Edge, Fact, Meta, Problem, Record, Ref, Row, Value
+from kgraph.rules import icd as icd_rules
 from kgraph.sources.icd10cm import is_code
 
 #: kg: terms this reader writes that are not in kgraph.namespaces (merged into the ontology)
@@ -66,6 +73,10 @@ TERMS: dict[str, tuple[str, str]] = {
                "and its descendants; not expanded)."),
     "targetRange": ("datatype:string", "A range of categories or codes an Excludes1 note names, as "
                     "written (\"C00-D49\", \"B38.0-B38.2\"); not expanded."),
+    "inRelease": ("datatype:date", "The effective date of a mid-year ICD-10-CM release (the April 1 update) "
+                  "whose CDC code list lists the code."),
+    "billableInRelease": ("datatype:date", "The effective date of a mid-year ICD-10-CM release in which the "
+                          "code is billable (listed, with no code below it)."),
     "targetPattern": ("datatype:string", "A target an Excludes1 note writes with a character rule, as "
                       "written (\"E08-E13 with .42\"); not resolved to codes."),
 }
@@ -113,9 +124,48 @@ def read(path: str | Path | None = None, *, display: str | None = None, **_: obj
         yield Meta("release", version, origin)
     for note in notes:
         yield from _note_records(note, names, shown)
+    if release and effective:
+        yield from _code_list(file, release, effective, shown)
     if skipped:
         yield Problem(origin, f"{skipped} Excludes1 notes on chapters and sections not read: their subject "
                       "is a block of categories, not a code", severity="info", action="kept")
+
+
+def _code_list(file: Path, release: re.Match[str], effective: str, shown: str) -> Iterator[Record]:
+    """``inRelease`` / ``billableInRelease`` facts (the release's effective date) for every code of
+    the CDC code list beside the XML (``code-list-April-2026.txt``: chapter numbers, blocks such as
+    ``A00-A09`` and codes without dots, one a line; a code is billable when no code below it is
+    listed, ``kgraph.rules.icd.listed_billable``). Without such a file, one info problem says the
+    release's codes were not read (diagnoses are then judged by the fiscal-year files alone)."""
+    name = f"code-list-{release.group(1).capitalize()}-{release.group(3)}.txt"
+    path = file.parent / name
+    where = str(Path(shown).parent / name) if "/" in shown else name
+    if not path.is_file():
+        yield Problem(Origin(shown), f"no code list {name} beside this file: the codes of this release were not "
+                      "read, so claims are judged by the fiscal-year code files alone", severity="info", action="kept")
+        return
+    lines: dict[str, int] = {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        yield Problem(Origin(where), f"cannot read the code list: {exc}", action="file refused")
+        return
+    for number, raw in enumerate(text.splitlines(), 1):
+        token = raw.split(maxsplit=1)[0] if raw.strip() else ""
+        if not token or token.isdigit() or "-" in token:
+            continue  # a chapter number or a block of categories, not a code
+        if not is_code(ns.icd10cm_with_dot(token)):
+            yield Problem(Origin(where, number), f"{token!r} is not an ICD-10-CM code; line skipped",
+                          severity="warning", action="skipped")
+            continue
+        lines.setdefault(token, number)
+    day = date.fromisoformat(effective)
+    for code, billable in icd_rules.listed_billable(lines).items():
+        curie = f"ICD10CM:{ns.icd10cm_with_dot(code)}"
+        origin = Origin(where, lines[code])
+        yield Fact(curie, "inRelease", day, origin)
+        if billable:
+            yield Fact(curie, "billableInRelease", day, origin)
 
 
 def _effective(release: re.Match[str]) -> str | None:

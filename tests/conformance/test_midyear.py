@@ -66,3 +66,76 @@ def test_the_tabular_release_label_is_its_own_date() -> None:
     assert releases.release_start("icd10cm-tabular", "April 2026") == date(2026, 4, 1)
     assert releases.release_start("icd10cm", "FY2026") == date(2025, 10, 1) == icd.fy_start(2026)
     assert icd.fy_end(2026) == date(2026, 9, 30)
+
+
+# --- the claim check with a mid-year release loaded ---------------------------------------------------
+
+#: the K21 lines of the raw April 2026 code list, and what the test writes into its own copy of that list
+KEPT_STEM = "K21"
+ADDED = "K2102"  # a code the test adds, as an April 1 update adds codes
+DROPPED = "K2101"  # a code the test leaves out, as an April 1 update deletes codes
+
+
+def _raw_april_lines(stem: str) -> list[str]:
+    spec = importlib.util.find_spec("simple_icd_10_cm")
+    assert spec and spec.origin, "simple-icd-10-cm is a dependency of kgraph"
+    text = (Path(spec.origin).parent / "data" / "code-list-April-2026.txt").read_text(encoding="utf-8")
+    return [line for line in text.splitlines() if line.split() and line.split()[0].startswith(stem)]
+
+
+@pytest.fixture(scope="module")
+def midyear_store(tmp_path_factory: pytest.TempPathFactory) -> object:
+    from tests.conformance.conftest import _build, _write_icd
+
+    folder = tmp_path_factory.mktemp("midyear")
+    _write_icd(folder)  # the FY2020-FY2026 order files cut down to the suite's codes (K21 among them)
+    raw = _raw_april_lines(KEPT_STEM)
+    written = [line for line in raw if line.split()[0] != DROPPED] + [ADDED]
+    tabular = folder / "tabular"
+    tabular.mkdir()
+    (tabular / "code-list-April-2026.txt").write_text("\n".join(written) + "\n", encoding="utf-8")
+    (tabular / "icd10cm-tabular-April-1-2026.xml").write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n<ICD10CM.tabular><version>2026</version></ICD10CM.tabular>\n',
+        encoding="utf-8")
+    lic = "written by the conformance suite"
+    return _build(folder, [
+        {"kind": "icd10cm", "path": str(folder / "icd10cm"), "licence": lic},
+        {"kind": "icd10cm-tabular", "path": str(tabular / "icd10cm-tabular-April-1-2026.xml"), "licence": lic}])
+
+
+def _dx_rules(store: object, day: str, dx: str) -> list[str]:
+    from kgraph.check import check
+
+    result = check(store, {"id": "m", "date": day, "lines": [{"code": "99213", "diagnoses": [dx]}]})
+    return [f.rule for f in result.findings if f.rule.startswith("icd10cm.")]
+
+
+def test_the_raw_files_hold_what_the_cases_say() -> None:
+    raw = {line.split()[0] for line in _raw_april_lines(KEPT_STEM)}
+    fy2026 = {c for c in _order_codes(2026) if c.startswith(KEPT_STEM)}
+    assert raw == fy2026 and DROPPED in raw and ADDED not in raw and ADDED not in _order_codes(2026)
+
+
+@pytest.mark.parametrize(("day", "dx", "rules"), [
+    # a code of both raw files is valid before and after April 1
+    ("2026-03-31", "K21.00", []), ("2026-04-01", "K21.00", []),
+    # added April 1: not valid the day before (in no loaded fiscal year), valid from April 1
+    ("2026-03-31", "K21.02", ["icd10cm.unknown"]), ("2026-04-01", "K21.02", []), ("2026-09-30", "K21.02", []),
+    # deleted April 1: valid the day before, not from April 1 to the end of the fiscal year
+    ("2026-03-31", "K21.01", []), ("2026-04-01", "K21.01", ["icd10cm.not-in-fy"]),
+    ("2026-09-30", "K21.01", ["icd10cm.not-in-fy"]),
+    # FY2025 is not touched by an April 2026 release
+    ("2025-04-01", "K21.01", []),
+])
+def test_the_claim_check_uses_the_midyear_release(midyear_store: object, day: str, dx: str, rules: list[str]) -> None:
+    assert _dx_rules(midyear_store, day, dx) == rules
+
+
+def test_a_code_dropped_in_april_names_the_release(midyear_store: object) -> None:
+    from kgraph.check import check
+
+    line = {"code": "99213", "diagnoses": ["K21.01"]}
+    result = check(midyear_store, {"id": "m", "date": "2026-04-01", "lines": [line]})
+    finding = next(f for f in result.findings if f.rule == "icd10cm.not-in-fy")
+    assert "April 2026" in finding.message and "2026-04-01" in finding.message
+    assert finding.explanation[0]["qualifiers"]["release"] == "April 2026"
