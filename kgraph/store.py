@@ -332,7 +332,7 @@ class QuadWriter:
 
     def source_lines(self, meta: dict[str, str]) -> Iterator[str]:
         """The ``kg:Source`` node: file, sha256, kind, licence, release (the manifest's, else the
-        file's own), scope (complete release or excerpt), and what the reader learned (effective
+        file's own), ``excerpt`` as its scope when it is one, and what the reader learned (effective
         date, notice, layout)."""
         g, s = self._g, self._src
         learned = {m.key: m.value for m in self.metas}
@@ -340,7 +340,8 @@ class QuadWriter:
         yield f"{s} <{ns.KG}graph> <{self.graph.value}>{g}"
         values = {"file": meta.get("file"), "sha256": meta.get("sha256"), "sourceKind": meta.get("kind"),
                   "licence": meta.get("licence"), "release": meta.get("release") or learned.pop("release", None),
-                  "scope": meta.get("scope")}
+                  # only an excerpt says so: a source without kg:scope is a complete release (readers default to it)
+                  "scope": meta.get("scope") if meta.get("scope") != "complete" else None}
         learned.pop("release", None)
         for prop, value in [*values.items(), *learned.items()]:
             if value:
