@@ -95,12 +95,24 @@ class Shared:
         return found
 
     def midyear(self, day: date) -> icd.MidYear | None:
-        """The mid-year ICD-10-CM release in force on ``day`` (``kgraph.rules.icd.midyear_on``), memoised."""
+        """The mid-year ICD-10-CM release that answers for ``day`` with the fiscal year used then
+        (``kgraph.rules.icd.midyear_on``: for a date after the loaded fiscal years, the newest
+        mid-year release of the last one), memoised."""
         if day not in self.midyears_by_date:
             if len(self.midyears_by_date) > 50_000:
                 self.midyears_by_date.clear()
-            self.midyears_by_date[day] = icd.midyear_on(self.ix.icd_midyear, day)
+            fy = self.fy_choice(day).fy
+            self.midyears_by_date[day] = icd.midyear_on(self.ix.icd_midyear, day, fy) if fy else None
         return self.midyears_by_date[day]
+
+    def icd_release(self, day: date) -> str:
+        """The ICD-10-CM release that answers for ``day``, as results name it: ``FY2024``, or
+        ``FY2026 (April 2026 update)`` when a mid-year release answers."""
+        fy = self.fy_choice(day).fy
+        if fy is None:
+            return "none (before ICD-10-CM)"
+        midyear = self.midyear(day) if self.ix.icd_midyear else None
+        return f"FY{fy} ({midyear.label} update)" if midyear else f"FY{fy}"
 
     def versions_for(self, dates: list[date]) -> dict[str, str]:
         key = tuple(dates)
@@ -108,9 +120,7 @@ class Shared:
         if found is None:
             found = dict(self.versions)
             if self.fys:
-                used = [self.fy_choice(d).fy for d in dates]
-                found["icd10cm"] = ", ".join(dict.fromkeys(f"FY{fy}" if fy else "none (before ICD-10-CM)"
-                                                           for fy in used))
+                found["icd10cm"] = ", ".join(dict.fromkeys(self.icd_release(d) for d in dates))
             if len(self.versions_by_dates) < 50_000:
                 self.versions_by_dates[key] = found
         return dict(found)
@@ -263,11 +273,16 @@ class Checker(LineChecks):
             for d in dates:
                 choice = self.shared.fy_choice(d)
                 if choice.fy is not None and not choice.exact:
+                    midyear = self.shared.midyear(d) if self.ix.icd_midyear else None
+                    used_release = f"FY{choice.fy} with its {midyear.label} update (in force from " \
+                        f"{midyear.effective.isoformat()})" if midyear else f"FY{choice.fy}"
+                    tabular = [s for s in self.shared.by_kind.get("icd10cm-tabular", []) if midyear and
+                               s.release == midyear.label]
                     out.append((releases.family("icd10cm").outside_severity, "data.out-of-range", "icd10cm",
                                 f"date of service {d.isoformat()} is in FY{icd.fiscal_year(d)}, outside the ICD-10-CM "
                                 f"fiscal years loaded (FY{fys[0]}-FY{fys[-1]}); diagnoses were checked against "
-                                f"FY{choice.fy}, the nearest loaded",
-                                [self.shared.icd_source] if self.shared.icd_source else []))
+                                f"{used_release}, the nearest loaded",
+                                ([self.shared.icd_source] if self.shared.icd_source else []) + tabular))
         return out
 
     # --- NCCI -------------------------------------------------------------------------------------

@@ -197,7 +197,7 @@ class LineChecks:
                              f"{icd.icd10_start().isoformat()}, when ICD-9-CM was in force",
                              codes=[dx, ln.code], lines=[ln.n])
                 return
-            midyear = self.shared.midyear(ln.dos) if choice.exact and self.ix.icd_midyear else None
+            midyear = self.shared.midyear(ln.dos) if self.ix.icd_midyear else None
             for dx in ln.diagnoses:
                 self._dx_valid(ln, dx, choice.fy, midyear)
         if not ln.info.supports:

@@ -193,10 +193,19 @@ def midyear_changes(listed: dict[str, bool], years: dict[str, tuple[int, int]],
     return out
 
 
-def midyear_on(midyears: Sequence[MidYear], day: date) -> MidYear | None:
-    """The mid-year release in force on ``day``: the newest dated on or before it within the
-    same fiscal year (the next October file replaces it); None when there is none."""
-    fy = fiscal_year(day)
+def midyear_on(midyears: Sequence[MidYear], day: date, fy: int | None = None) -> MidYear | None:
+    """The mid-year release that answers for ``day`` when its diagnoses are checked against fiscal
+    year ``fy`` (default: the date's own, ``fy_used``): the newest dated on or before ``day``
+    within ``fy`` (the next October file replaces it). For a date after ``fy`` (no newer fiscal
+    year loaded) that is the newest mid-year release of ``fy``: the newest release in force on the
+    date, the nearest one to it; for a date before ``fy``, none. None when there is none.
+
+    >>> april = MidYear("April 2026", date(2026, 4, 1), {})
+    >>> [getattr(midyear_on([april], date.fromisoformat(d), 2026), "label", None)
+    ...  for d in ("2026-03-31", "2026-04-01", "2026-11-15")]
+    [None, 'April 2026', 'April 2026']
+    """
+    fy = fiscal_year(day) if fy is None else fy
     found = [m for m in midyears if m.effective <= day and fiscal_year(m.effective) == fy]
     return max(found, key=lambda m: m.effective) if found else None
 

@@ -139,3 +139,41 @@ def test_a_code_dropped_in_april_names_the_release(midyear_store: object) -> Non
     finding = next(f for f in result.findings if f.rule == "icd10cm.not-in-fy")
     assert "April 2026" in finding.message and "2026-04-01" in finding.message
     assert finding.explanation[0]["qualifiers"]["release"] == "April 2026"
+
+
+# --- a date after the loaded fiscal years: FY2027 is not loaded, the April 2026 release is the newest ---------
+
+
+@pytest.mark.parametrize(("dx", "rules"), [
+    ("K21.00", []),  # in both raw files
+    ("K21.02", []),  # added on April 1 (the written list): valid in the newest release loaded
+    ("K21.01", ["icd10cm.not-in-fy"]),  # dropped on April 1: not in the newest release loaded
+])
+def test_a_date_after_fy2026_is_checked_against_the_april_release(midyear_store: object, dx: str,
+                                                                  rules: list[str]) -> None:
+    assert icd.fiscal_year(date(2026, 11, 15)) == 2027  # FY2027, whose order file is not loaded
+    assert _dx_rules(midyear_store, "2026-11-15", dx) == rules
+
+
+def test_the_release_used_after_fy2026_is_named(midyear_store: object) -> None:
+    from kgraph.check import check
+
+    line = {"code": "99213", "diagnoses": ["K21.01"]}
+    result = check(midyear_store, {"id": "m", "date": "2026-11-15", "lines": [line]})
+    note = next(f for f in result.findings if f.rule == "data.out-of-range" and f.subject == "icd10cm")
+    assert note.severity == releases.family("icd10cm").outside_severity
+    assert "FY2027" in note.message and "April 2026 update" in note.message and "2026-04-01" in note.message
+    assert {e["qualifiers"].get("release") for e in note.explanation} >= {"April 2026"}
+    dropped = next(f for f in result.findings if f.rule == "icd10cm.not-in-fy")
+    assert "April 2026" in dropped.message
+    assert result.data_versions["icd10cm"] == "FY2026 (April 2026 update)"
+
+
+@pytest.mark.parametrize(("day", "named"), [
+    ("2026-03-31", "FY2026"), ("2026-04-01", "FY2026 (April 2026 update)"),
+    ("2026-11-15", "FY2026 (April 2026 update)"), ("2025-04-01", "FY2025")])
+def test_data_versions_name_the_midyear_release_that_answered(midyear_store: object, day: str, named: str) -> None:
+    from kgraph.check import check
+
+    result = check(midyear_store, {"id": "m", "date": day, "lines": [{"code": "99213", "diagnoses": ["K21.00"]}]})
+    assert result.data_versions["icd10cm"] == named
