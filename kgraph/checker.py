@@ -40,11 +40,19 @@ class CodeInfo(NamedTuple):
     specialties: list[Any] | None
 
 
+#: the memos of ``Shared``: what the rules answered for rows, codes, pairs and dates of one build
+_MEMOS = ("dx", "selections", "ranges", "searched", "verdicts", "fys_by_date", "midyears_by_date",
+          "versions_by_dates", "pairs", "edges", "fee_lines", "codes")
+
+
 class Shared:
     """What every check of one build reuses: the indexes, the releases by family, and caches."""
 
-    def __init__(self, ix: Indexes) -> None:
+    def __init__(self, ix: Indexes, *, memo: bool = True) -> None:
         self.ix = ix
+        #: False: every claim is checked from nothing kept (each memo emptied before it), the
+        #: reference the memoised batch path is compared with (tests/test_check_fastpath.py)
+        self.memo = memo
         self.by_kind: dict[str, list[SourceInfo]] = {}
         for s in ix.sources:
             self.by_kind.setdefault(s.kind, []).append(s)
@@ -74,6 +82,11 @@ class Shared:
         self.fee_lines: dict[tuple[Any, ...], Any] = {}
         self.single = {family: len(found) < 2 for family, found in self.by_family.items()}
         self.codes: dict[str, CodeInfo] = {}
+
+    def forget(self) -> None:
+        """Empty every memo (each holds what the rules answered for rows of this build)."""
+        for name in _MEMOS:
+            getattr(self, name).clear()
 
     def info(self, code: str) -> CodeInfo:
         found = self.codes.get(code)
@@ -155,6 +168,8 @@ class Checker(LineChecks):
 
     def run(self, claim: Any, make_finding: Any, make_result: Any) -> Any:
         self.make = make_finding
+        if not self.shared.memo:
+            self.shared.forget()
         info = self.shared.info
         for ln in claim.lines:
             ln.info = info(ln.code)

@@ -486,7 +486,13 @@ def _versions(data_versions: Any) -> list[dict[str, str]]:
         return []
     info = getattr(data_versions, "info", None)
     if isinstance(info, Mapping):
-        data_versions = info.get("sources", [])
+        from kgraph.validate import data_versions as stated
+
+        # a release the reader read from the file itself (the April 2026 tabular's file name, the
+        # ICD-10-CM fiscal years) is in the graph, not in the manifest: name it too
+        named = stated(data_versions)
+        data_versions = [{**s, "release": s.get("release") or named.get(s.get("kind", ""), "")}
+                         for s in info.get("sources", [])]
     if isinstance(data_versions, Mapping):
         return [{"file": str(k), "release": str(v or "")} for k, v in data_versions.items()]
     out = []

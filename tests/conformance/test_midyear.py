@@ -177,3 +177,12 @@ def test_data_versions_name_the_midyear_release_that_answered(midyear_store: obj
 
     result = check(midyear_store, {"id": "m", "date": day, "lines": [{"code": "99213", "diagnoses": ["K21.00"]}]})
     assert result.data_versions["icd10cm"] == named
+
+
+def test_the_export_and_stats_name_the_midyear_release(midyear_store: object) -> None:
+    from kgraph.validate import data_versions
+    from kgraph.viz import _versions
+
+    assert data_versions(midyear_store)["icd10cm-tabular"] == "April 2026"
+    shown = {v["kind"]: v["release"] for v in _versions(midyear_store)}
+    assert shown["icd10cm-tabular"] == "April 2026"
