@@ -41,7 +41,8 @@ from kgraph.indexes import write_indexes
 from kgraph.ranges import Expander
 from kgraph.records import Problem, Record
 from kgraph.rules.releases import SCOPES
-from kgraph.sources import READERS, payers
+from kgraph.sources import payers
+from kgraph.sources import registry as source_kinds
 from kgraph.store import QuadWriter, Store, builds_dir, load_lines, store_path
 from kgraph.store import open as open_store
 
@@ -116,8 +117,8 @@ def read_manifest(manifest: str | os.PathLike[str]) -> list[SourceSpec]:
     for number, entry in enumerate(entries, 1):
         where = f"{shown}: source #{number}"
         kind, rel = entry.get("kind"), entry.get("path")
-        if kind not in READERS and kind != "briefings":
-            errors.append(f"{where}: unknown kind {kind!r}; known kinds: {', '.join(sorted(READERS))}")
+        if kind != "briefings" and kind not in {k.name for k in source_kinds.kinds()}:
+            errors.append(f"{where}: {source_kinds.unknown(kind)} (or \"briefings\": a folder of briefings)")
             continue
         if not isinstance(rel, str) or not rel:
             errors.append(f"{where}: no path")
@@ -163,7 +164,7 @@ def briefing_specs(folder: Path, licence: str = "user-supplied briefing",
 
 
 #: kinds read completely before anything is written (small; all their problems reported at once)
-SMALL_KINDS = ("payers", "briefing")
+SMALL_KINDS = source_kinds.early()
 
 
 @dataclass
@@ -258,7 +259,7 @@ def _records(spec: SourceSpec, registry: payers.PayerRegistry) -> Iterator[Recor
     kwargs: dict[str, Any] = {"display": spec.display, "payers": registry}
     if spec.release:
         kwargs["release"] = spec.release
-    return READERS[spec.kind](spec.path, **kwargs)
+    return source_kinds.get(spec.kind).reader(spec.path, **kwargs)
 
 
 def _stream(records: Iterable[Record], result: SourceResult, say: Callable[[str], None]) -> Iterator[Record]:

@@ -41,19 +41,16 @@ from typing import Any
 from kgraph import namespaces as ns
 from kgraph.records import Severity
 from kgraph.rules import ptp, releases, units
+from kgraph.sources import registry
 from kgraph.store import Store
 
 SEVERITIES = ("info", "warning", "error")
-#: the source kinds that say a code of a kind exists
+#: the source kinds that list every code of a kind: a code missing from all loaded is unknown. Not the
+#: fee schedule for modifiers: it names only 26, TC and 53 (kgraph.sources.registry)
 CODE_SETS: dict[str, tuple[str, ...]] = {
-    "ICD10CM": ("icd10cm",),
-    "NUCC": ("nucc",),
-    "HCPCS": ("hcpcs", "mpfs", "ncci-ptp", "ncci-mue", "ncci-addon"),
-    "CPT": ("mpfs", "ncci-ptp", "ncci-mue", "ncci-addon"),
-    "MOD": ("hcpcs", "modifiers", "cpt-modifiers"),
-}
+    prefix: registry.listing(prefix) for prefix in ("ICD10CM", "NUCC", "HCPCS", "CPT", "MOD")}
 #: the code set that defines each kind of code (CPT has no official set in the data: AMA licence)
-AUTHORITY = {"ICD10CM": "icd10cm", "NUCC": "nucc", "HCPCS": "hcpcs"}
+AUTHORITY = {prefix: kind for prefix in CODE_SETS if (kind := registry.authority(prefix))}
 #: text similarity (0-100, rapidfuzz token_sort_ratio) from which a stated text agrees
 MISMATCH_BELOW = 85
 

@@ -1,4 +1,4 @@
-"""Source readers, one module per kind of input, registered by name in ``READERS``.
+"""Source readers, one module per kind of input, each registered as a kind in ``kgraph.sources.registry``.
 
 Every reader is ``read(path, *, display=..., **context) -> Iterator[Record]`` and never imports
 rdflib or pyoxigraph: it only turns a file into records (``kgraph.records``), reporting bad
@@ -9,7 +9,7 @@ by its kind; ``path`` is a file, a folder (ICD-10-CM: the CMS zips of several fi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +25,9 @@ from kgraph.sources import (
     ncci,
     nucc,
     payers,
+    registry,
 )
-
-Reader = Callable[..., Iterator[Record]]
+from kgraph.sources.registry import Reader
 
 
 def _briefing(path: Path, *, display: str, payers: payers.PayerRegistry | None = None,
@@ -48,22 +48,39 @@ def _cpt_modifiers(path: Path, *, display: str, **kw: Any) -> Iterator[Record]:
     return modifiers.read_builtin(**({"release": release} if release else {}))
 
 
-#: kind (as written in a manifest) -> reader
-READERS: dict[str, Reader] = {
-    "briefing": _briefing,
-    "payers": _payers,
-    "icd10cm": icd10cm.read,
-    "icd10cm-tabular": _tabular,
-    "nucc": nucc.read,
-    "crosswalk": crosswalk.read,
-    "hcpcs": hcpcs.read,
-    "modifiers": modifiers.read,
-    "cpt-modifiers": _cpt_modifiers,
-    "ncci-ptp": ncci.read_ptp,
-    "ncci-mue": ncci.read_mue,
-    "ncci-addon": ncci.read_addon,
-    "mpfs": mpfs.read,
-}
+_KIND = registry.SourceKind
+for _kind in (
+    _KIND("payers", _payers, "no release: the registry as it stands", early=True, own_label="payer registry"),
+    _KIND("briefing", _briefing, "no release: the date a briefing states", early=True, own_label="briefing"),
+    _KIND("icd10cm", icd10cm.read, "the fiscal year in each file name (the latest is the release)",
+          names=("ICD10CM",), lists=("ICD10CM",), defines=("ICD10CM",), family="icd10cm"),
+    _KIND("icd10cm-tabular", _tabular, "the month and year in the file name, else the XML's <version>",
+          own_label="ICD-10-CM tabular"),
+    _KIND("nucc", nucc.read, "the manifest's release, else the version in the file name",
+          names=("NUCC",), lists=("NUCC",), defines=("NUCC",), family="nucc"),
+    _KIND("crosswalk", crosswalk.read, "the manifest's release, else the date in the file name",
+          own_label="specialty crosswalk"),
+    _KIND("hcpcs", hcpcs.read, "the manifest's release, else the year in the (member's) file name",
+          names=("HCPCS", "MOD"), lists=("HCPCS", "MOD"), defines=("HCPCS",), family="hcpcs"),
+    _KIND("modifiers", modifiers.read, "the manifest's release, else the year in the file name",
+          names=("MOD",), lists=("MOD",), family="modifiers"),
+    _KIND("cpt-modifiers", _cpt_modifiers, "the manifest's release, else the built-in list's year",
+          names=("MOD",), lists=("MOD",), family="cpt-modifiers"),
+    # the fee schedule names modifiers 26, TC and 53 (a row of their own) but lists no other: a
+    # modifier it names exists, one it does not name may still exist (kgraph.indexes, kgraph.validate)
+    _KIND("mpfs", mpfs.read, "the manifest's release, else the file name or its notice lines",
+          names=("CPT", "HCPCS", "MOD"), lists=("CPT", "HCPCS"), family="mpfs"),
+    _KIND("ncci-ptp", ncci.read_ptp, "the quarter in the file name or its header",
+          names=("CPT", "HCPCS"), lists=("CPT", "HCPCS"), family="ncci-ptp"),
+    _KIND("ncci-mue", ncci.read_mue, "the quarter in the file name or its header",
+          names=("CPT", "HCPCS"), lists=("CPT", "HCPCS"), family="ncci-mue"),
+    _KIND("ncci-addon", ncci.read_addon, "the quarter in the file name or its header",
+          names=("CPT", "HCPCS"), lists=("CPT", "HCPCS"), family="ncci-addon"),
+):
+    registry.register(_kind)
+
+#: kind (as written in a manifest) -> reader (the registry's readers, for callers that only read)
+READERS: dict[str, Reader] = {kind.name: kind.reader for kind in registry.kinds()}
 
 #: every kg: term the readers use beyond kgraph.namespaces, with its kind and comment
 TERMS: dict[str, tuple[str, str]] = {}
