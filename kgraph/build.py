@@ -199,9 +199,9 @@ def sha256_of(path: Path) -> str:
     ``pkg:`` and ``builtin:`` sources, of the file or module that provides the data."""
     text = str(path)
     if text.startswith("pkg:"):
-        from kgraph.sources.icd10cm_tabular import _locate
+        from kgraph.sources.icd10cm_tabular import locate
 
-        located = _locate(text)
+        located = locate(text)
         return sha256_of(located[0]) if isinstance(located, tuple) else ""
     if text.startswith("builtin:"):
         return hashlib.sha256((Path(__file__).parent / "sources" / "modifiers.py").read_bytes()).hexdigest()

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -52,7 +51,7 @@ from kgraph.errors import Origin
 from kgraph.namespaces import is_valid
 from kgraph.records import Code, Fact, Meta, Problem, Record
 from kgraph.sources import modifiers
-from kgraph.sources.icd10cm import ZIP_ERRORS
+from kgraph.sources._io import ZIP_ERRORS, open_zip, read_bytes
 
 TERMS: dict[str, tuple[str, str]] = {
     "officialTitle": ("datatype:string", "The official title or description of a code, as its code set publishes it."),
@@ -103,10 +102,10 @@ def read(path: str | Path, *, display: str | None = None, release: str | None = 
         yield Problem(Origin(shown), f"cannot read file: {exc.strerror or exc}", action="file refused")
         return
     if not is_zip:
-        yield from _records(io.BytesIO(Path(path).read_bytes()), shown, release or _year(Path(path).name))
+        yield from _records(io.BytesIO(read_bytes(path)), shown, release or _year(Path(path).name))
         return
     try:
-        with zipfile.ZipFile(path) as zf:
+        with open_zip(path) as zf:
             names = sorted(n for n in zf.namelist() if MEMBER_RE.search(n))
             if not names:
                 yield Problem(

@@ -19,7 +19,7 @@ from pathlib import Path
 from kgraph.errors import Origin
 from kgraph.namespaces import is_valid
 from kgraph.records import Code, Edge, Problem, Record
-from kgraph.sources._text import CsvRows, read_text
+from kgraph.sources._io import CsvRows, read_text
 
 REQUIRED = ("id", "name")
 

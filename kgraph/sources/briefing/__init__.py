@@ -52,7 +52,7 @@ from pathlib import Path
 
 from kgraph.errors import Origin
 from kgraph.records import Problem, Record
-from kgraph.sources._text import read_text
+from kgraph.sources._io import read_text
 from kgraph.sources.briefing import blocks
 from kgraph.sources.briefing.blocks import split_row
 from kgraph.sources.briefing.codes import is_gap
