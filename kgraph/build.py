@@ -38,11 +38,14 @@ from kgraph import description, incremental
 from kgraph import namespaces as ns
 from kgraph.errors import BuildError, Origin, StoreError
 from kgraph.indexes import write_indexes
+from kgraph.progress import Progress, total_bytes
+from kgraph.progress import of as progress_of
 from kgraph.ranges import Expander
 from kgraph.records import Problem, Record
 from kgraph.rules.releases import SCOPES
 from kgraph.sources import payers
 from kgraph.sources import registry as source_kinds
+from kgraph.sources._io import counting
 from kgraph.store import QuadWriter, Store, builds_dir, load_lines, store_path
 from kgraph.store import open as open_store
 
@@ -262,10 +265,8 @@ def _records(spec: SourceSpec, registry: payers.PayerRegistry) -> Iterator[Recor
     return source_kinds.get(spec.kind).reader(spec.path, **kwargs)
 
 
-def _stream(records: Iterable[Record], result: SourceResult, say: Callable[[str], None]) -> Iterator[Record]:
+def _stream(records: Iterable[Record], result: SourceResult) -> Iterator[Record]:
     """Pass records on, keeping problems aside; stop the stream when the reader refuses the file."""
-    step = 250_000
-    started = time.perf_counter()
     for record in records:
         if isinstance(record, Problem):
             result.problems.append(record)
@@ -273,9 +274,6 @@ def _stream(records: Iterable[Record], result: SourceResult, say: Callable[[str]
                 raise _Refused
             continue
         result.records += 1
-        if result.records % step == 0:
-            rate = result.records / max(time.perf_counter() - started, 1e-9)
-            say(f"  {result.spec.display}: {result.records:,} records ({rate:,.0f}/s)")
         yield record
 
 @contextmanager
@@ -302,12 +300,14 @@ def build(
     keep_going: bool = False,
     strict: bool = False,
     reuse: bool = True,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | Callable[[str], None] | None = None,
 ) -> Store:
     """Build a store from a manifest and extra briefings, and return it opened read-only.
 
     Sources whose file sha256 (and kgraph's reader code) is unchanged since the current build
-    are copied from it instead of being read again, unless ``reuse=False``.
+    are copied from it instead of being read again, unless ``reuse=False``. ``progress`` (a
+    ``kgraph.progress.Progress``, or a callable given each line) is told of each source as its
+    bytes are read, then of compaction, degrees and indexes; by default nothing is said.
 
     >>> import kgraph, tempfile, pathlib
     >>> tmp = pathlib.Path(tempfile.mkdtemp())
@@ -315,7 +315,8 @@ def build(
     >>> st.counts["relations"]["kg:supports"]
     8
     """
-    say = progress or (lambda _msg: None)
+    report = progress_of(progress)
+    say = report.line
     started = time.perf_counter()
     path = store_path(store)
     specs = read_manifest(manifest or DEFAULT_MANIFEST)
@@ -337,7 +338,7 @@ def build(
                 result.problems = [r for r in records if isinstance(r, Problem)]
                 early[result.id] = [r for r in records if not isinstance(r, Problem)]
         _check(path, results, keep_going, strict)
-        built = _write(path, results, early, registry, keep_going, strict, reuse, say, started)
+        built = _write(path, results, early, registry, keep_going, strict, reuse, report, started)
     say(f"built {built.build_dir.name} in {time.perf_counter() - started:.1f} s")
     return built
 
@@ -375,7 +376,8 @@ def _previous(path: Path) -> tuple[ox.Store | None, dict[str, Any]]:
 
 def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record]],
            registry: payers.PayerRegistry, keep_going: bool, strict: bool, reuse: bool,
-           say: Callable[[str], None], started: float) -> Store:
+           report: Progress, started: float) -> Store:
+    say = report.line
     directory = builds_dir(path)
     # sortable by time (microseconds), unique across machines sharing a folder
     build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
@@ -431,15 +433,15 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
                 continue
             else:
                 writer = QuadWriter(result.id)
-                stream: Iterable[Record]
-                if result.id in early:
-                    stream = early[result.id]
-                    result.records = len(early[result.id])
-                else:
-                    say(f"reading {spec.display} ...")
-                    stream = _stream(_records(spec, registry), result, say)
                 try:
-                    load_lines(database, writer.lines(stream))
+                    if result.id in early:
+                        result.records = len(early[result.id])
+                        load_lines(database, writer.lines(early[result.id]))
+                    else:
+                        # the bar advances by the bytes the reader reads (kgraph.sources._io counts them)
+                        with (report.task(f"reading {spec.display}", total_bytes([spec.path])) as advance,
+                              counting(advance)):
+                            load_lines(database, writer.lines(_stream(_records(spec, registry), result)))
                 except _Refused:
                     database.clear_graph(writer.graph)
                     _check(path, results, keep_going, strict)
@@ -462,15 +464,16 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
         else:
             # Compact before counting degrees: the degree and count queries run about 10x faster on
             # the compacted store than on the freshly bulk-loaded files (measured on the full build).
-            say("compacting the store ...")
+            report.step("compacting the store ...")
             database.remove_graph(ns.term("GRAPH:degrees"))
             database.flush()
             database.optimize()
-            say("counting degrees ...")
+            report.step("counting degrees ...")
             table: dict[str, dict[str, tuple[int, int]]] = {}
             load_lines(database, degree_lines(database, table))
             incremental.save_table(tmp, table)
             counts = count(database)
+            report.step("writing the claim-check indexes ...")
             write_indexes(database, tmp, build=build_id, progress=say)  # claim-check indexes of this build only
         # VoID per graph, for the Service Description of kgraph serve; graphs of reused code sets keep theirs
         unchanged = {ns.iri(f"GRAPH:{sid}") for sid in reused}
