@@ -147,6 +147,19 @@ def open_csv(path: str | Path, shown: str) -> tuple[CsvRows, list[str]] | Proble
     return reader.problem or (reader, header)
 
 
+def year_in_name(name: str) -> str | None:
+    """The year (19xx or 20xx, not part of a longer number) in a file name, the release of an annual file.
+
+    >>> year_in_name("HCPC2026_JAN_ANWEB.zip"), year_in_name("modifiers-2025.csv"), year_in_name("x_120251.txt")
+    ('2026', '2025', None)
+    """
+    m = _YEAR.search(name)
+    return m.group(1) if m else None
+
+
+_YEAR = re.compile(r"(?<!\d)(20\d\d|19\d\d)(?!\d)", re.ASCII)
+
+
 def header_key(name: str) -> str:
     """How header cells are compared: case, spaces and punctuation do not matter (digits do).
 

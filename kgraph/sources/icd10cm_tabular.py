@@ -109,7 +109,8 @@ def read(path: str | Path | None = None, *, display: str | None = None, **_: obj
         yield Problem(Origin(display or str(path or f"pkg:{PACKAGE}")), located, action="file refused")
         return
     file, default_shown = located
-    shown = display or default_shown
+    # a package's file is shown by where it lies in the package, not as the manifest's pkg: entry
+    shown = default_shown if not display or display.startswith("pkg:") else display
     parsed = _parse(file, shown)
     if isinstance(parsed, Problem):
         yield parsed

@@ -48,7 +48,7 @@ from kgraph.errors import Origin
 from kgraph.namespaces import is_valid
 from kgraph.records import Code, Meta, Problem, Record, Ref, Row, Value
 from kgraph.rules import readers
-from kgraph.sources._io import open_text
+from kgraph.sources._io import header_key, open_text
 
 TERMS: dict[str, tuple[str, str]] = {
     "PTPEdit": ("class", "An NCCI procedure-to-procedure (PTP) edit: a column 1 and a column 2 procedure "
@@ -240,14 +240,14 @@ def _first_bad_byte(path: str | Path) -> tuple[int, int, int]:
 
 
 def _names(cells: list[str]) -> dict[str, int]:
-    """Column name (lower case, runs of other characters as ``_``) -> index."""
-    names = (re.sub(r"[^a-z0-9]+", "_", c.strip().lower()).strip("_") for c in cells)
+    """Column key (``_io.header_key``: letters and digits, lower case) -> index."""
+    names = (header_key(c) for c in cells)
     return {n: i for i, n in enumerate(names) if n}
 
 
 def _header_index(cells: list[str], wanted: Iterable[str]) -> dict[str, int] | None:
     index = _names(cells)
-    return {w: index[w] for w in wanted} if all(w in index for w in wanted) else None
+    return {w: index[header_key(w)] for w in wanted} if all(header_key(w) in index for w in wanted) else None
 
 
 # --- PTP ---------------------------------------------------------------------------------------------
@@ -580,8 +580,8 @@ def read_addon(path: str | Path, *, display: str | None = None, release: str | N
             yield Problem(Origin(shown, 1), msg, action="file refused")
             return
         dated = _names(cells)
-        eff_col = next((dated[n] for n in ("aoc_edit_effective_date", "effective_date") if n in dated), None)
-        del_col = next((dated[n] for n in ("aoc_edit_deletion_date", "deletion_date") if n in dated), None)
+        eff_col = next((dated[n] for n in ("aocediteffectivedate", "effectivedate") if n in dated), None)
+        del_col = next((dated[n] for n in ("aoceditdeletiondate", "deletiondate") if n in dated), None)
         label, when = release_of(path, release)
         if label:
             yield Meta("release", label, Origin(shown))
