@@ -53,7 +53,8 @@ class Progress:
 
 
 class Lines(Progress):
-    """Plain lines to a stream: each line, each step and the start of each task."""
+    """Plain lines, each given to ``write`` (a stream's printer, or a caller's callable): each line,
+    each step and the start of each task."""
 
     def __init__(self, write: Callable[[str], None]) -> None:
         self.write = write
@@ -90,28 +91,13 @@ class Bars(Progress):  # pragma: no cover - drawn on a terminal only; tests driv
             yield lambda amount: bar.advance(task, amount)
 
 
-class _Callback(Progress):
-    """A bare ``f(message)``: lines and steps go to it, tasks say when they begin."""
-
-    def __init__(self, say: Callable[[str], None]) -> None:
-        self.say = say
-
-    def line(self, message: str) -> None:
-        self.say(message)
-
-    @contextmanager
-    def task(self, description: str, total: int | None = None, unit: str = "bytes") -> Iterator[Advance]:
-        self.say(f"{description} ...")
-        yield _nothing
-
-
 def of(progress: Progress | Callable[[str], None] | None) -> Progress:
     """A ``Progress`` from what a caller passed: itself, a callable wrapped, or the silent default."""
     if progress is None:
         return Progress()
     if isinstance(progress, Progress):
         return progress
-    return _Callback(progress)
+    return Lines(progress)
 
 
 def for_stream(stream: IO[str] | None = None, *, quiet: bool = False) -> Progress:
