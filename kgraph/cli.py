@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 
@@ -626,7 +626,8 @@ def check(claims: Path | None, line_specs: tuple[str, ...], diagnoses: tuple[str
             display = "<stdin>" if stdin else str(claims)
             from kgraph.progress import for_stream
 
-            handle = for_stream(quiet=quiet).lines(handle, f"checking {display}")  # type: ignore[assignment]
+            # the lines of the file as they are read (only iterated below), advancing a bar by their size
+            handle = cast(Any, for_stream(quiet=quiet).lines(handle, f"checking {display}"))
             if fmt == "json":  # JSON Lines in, JSON Lines out: the batch path, on --workers processes
                 from kgraph.check_batch import check_jsonl
 

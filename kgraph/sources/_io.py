@@ -97,7 +97,8 @@ def open_text(path: str | Path, shown: str) -> tuple[IO[str] | None, Problem | N
         raw = open_binary(path)
         if magic == b"\x1f\x8b":
             unzipped = gzip.GzipFile(fileobj=raw)
-            unzipped.myfileobj = raw  # type: ignore[attr-defined] - closed with it, as gzip.open(path) does
+            # closed with it, as gzip.open(path) closes the file it opened
+            unzipped.myfileobj = raw  # type: ignore[assignment]
             return io.TextIOWrapper(unzipped, encoding="utf-8-sig", newline=""), None
         return io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""), None
     except OSError as exc:
