@@ -7,7 +7,7 @@ with ``kind``, ``path`` (relative to the manifest), ``licence``, optional ``rele
 Output: the opened ``Store``. Every source is read completely before anything is written; a
 build writes a new directory ``<store>.d/<build-id>/`` and only then swaps the ``<store>``
 symlink with an atomic rename, so a failed or killed build leaves the previous store intact and
-openable. Two builds of one store at once: the second is refused.
+openable. Two builds of one store at once: the second is refused (the directory's life: ``kgraph.builds``).
 
 Raises ``BuildError`` (with every problem of every source) when a source is refused (empty,
 not UTF-8, no title line ...) unless ``keep_going``, or when ``strict`` and any row was
@@ -16,7 +16,6 @@ skipped; ``StoreError`` when the store is locked by another build.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -24,9 +23,7 @@ import re
 import shutil
 import time
 import tomllib
-import uuid
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,19 +31,22 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kgraph import description, incremental
+from kgraph import builds, description, incremental
 from kgraph import namespaces as ns
 from kgraph.errors import BuildError, Origin, StoreError
 from kgraph.indexes import write_indexes
+from kgraph.progress import Progress, total_bytes
+from kgraph.progress import of as progress_of
 from kgraph.ranges import Expander
 from kgraph.records import Problem, Record
 from kgraph.rules.releases import SCOPES
-from kgraph.sources import READERS, payers
-from kgraph.store import QuadWriter, Store, builds_dir, load_lines, store_path
+from kgraph.sources import payers
+from kgraph.sources import registry as source_kinds
+from kgraph.sources._io import counting
+from kgraph.store import QuadWriter, Store, load_lines, store_path
 from kgraph.store import open as open_store
 
 DEFAULT_MANIFEST = Path("data") / "sources.toml"
-KEEP_BUILDS = 2
 NODE_KINDS = ("CPT", "HCPCS", "ICD-10-CM", "modifier", "taxonomy", "payer", "Medicare specialty", "gap")
 
 
@@ -116,8 +116,8 @@ def read_manifest(manifest: str | os.PathLike[str]) -> list[SourceSpec]:
     for number, entry in enumerate(entries, 1):
         where = f"{shown}: source #{number}"
         kind, rel = entry.get("kind"), entry.get("path")
-        if kind not in READERS and kind != "briefings":
-            errors.append(f"{where}: unknown kind {kind!r}; known kinds: {', '.join(sorted(READERS))}")
+        if kind != "briefings" and kind not in {k.name for k in source_kinds.kinds()}:
+            errors.append(f"{where}: {source_kinds.unknown(kind)} (or \"briefings\": a folder of briefings)")
             continue
         if not isinstance(rel, str) or not rel:
             errors.append(f"{where}: no path")
@@ -163,7 +163,7 @@ def briefing_specs(folder: Path, licence: str = "user-supplied briefing",
 
 
 #: kinds read completely before anything is written (small; all their problems reported at once)
-SMALL_KINDS = ("payers", "briefing")
+SMALL_KINDS = source_kinds.early()
 
 
 @dataclass
@@ -198,9 +198,9 @@ def sha256_of(path: Path) -> str:
     ``pkg:`` and ``builtin:`` sources, of the file or module that provides the data."""
     text = str(path)
     if text.startswith("pkg:"):
-        from kgraph.sources.icd10cm_tabular import _locate
+        from kgraph.sources.icd10cm_tabular import locate
 
-        located = _locate(text)
+        located = locate(text)
         return sha256_of(located[0]) if isinstance(located, tuple) else ""
     if text.startswith("builtin:"):
         return hashlib.sha256((Path(__file__).parent / "sources" / "modifiers.py").read_bytes()).hexdigest()
@@ -258,13 +258,11 @@ def _records(spec: SourceSpec, registry: payers.PayerRegistry) -> Iterator[Recor
     kwargs: dict[str, Any] = {"display": spec.display, "payers": registry}
     if spec.release:
         kwargs["release"] = spec.release
-    return READERS[spec.kind](spec.path, **kwargs)
+    return source_kinds.get(spec.kind).reader(spec.path, **kwargs)
 
 
-def _stream(records: Iterable[Record], result: SourceResult, say: Callable[[str], None]) -> Iterator[Record]:
+def _stream(records: Iterable[Record], result: SourceResult) -> Iterator[Record]:
     """Pass records on, keeping problems aside; stop the stream when the reader refuses the file."""
-    step = 250_000
-    started = time.perf_counter()
     for record in records:
         if isinstance(record, Problem):
             result.problems.append(record)
@@ -272,25 +270,7 @@ def _stream(records: Iterable[Record], result: SourceResult, say: Callable[[str]
                 raise _Refused
             continue
         result.records += 1
-        if result.records % step == 0:
-            rate = result.records / max(time.perf_counter() - started, 1e-9)
-            say(f"  {result.spec.display}: {result.records:,} records ({rate:,.0f}/s)")
         yield record
-
-@contextmanager
-def _lock(path: Path) -> Iterator[None]:
-    directory = builds_dir(path)
-    directory.mkdir(parents=True, exist_ok=True)
-    with (directory / ".lock").open("w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise StoreError(f"{path}: another build of this store is running; try again when it ends") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
 
 def build(
     manifest: str | os.PathLike[str] | None = None,
@@ -301,12 +281,14 @@ def build(
     keep_going: bool = False,
     strict: bool = False,
     reuse: bool = True,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | Callable[[str], None] | None = None,
 ) -> Store:
     """Build a store from a manifest and extra briefings, and return it opened read-only.
 
     Sources whose file sha256 (and kgraph's reader code) is unchanged since the current build
-    are copied from it instead of being read again, unless ``reuse=False``.
+    are copied from it instead of being read again, unless ``reuse=False``. ``progress`` (a
+    ``kgraph.progress.Progress``, or a callable given each line) is told of each source as its
+    bytes are read, then of compaction, degrees and indexes; by default nothing is said.
 
     >>> import kgraph, tempfile, pathlib
     >>> tmp = pathlib.Path(tempfile.mkdtemp())
@@ -314,14 +296,15 @@ def build(
     >>> st.counts["relations"]["kg:supports"]
     8
     """
-    say = progress or (lambda _msg: None)
+    report = progress_of(progress)
+    say = report.line
     started = time.perf_counter()
     path = store_path(store)
     specs = read_manifest(manifest or DEFAULT_MANIFEST)
     specs += [SourceSpec("briefing", Path(b), "user-supplied briefing") for b in briefings]
     for folder in briefing_dirs:
         specs += briefing_specs(Path(folder))
-    with _lock(path):
+    with builds.lock(path):
         if path.exists() and not path.is_symlink():
             raise StoreError(f"{path}: exists and is not a kgraph store symlink; remove it or choose --store")
         registry = _registry(specs)
@@ -336,7 +319,7 @@ def build(
                 result.problems = [r for r in records if isinstance(r, Problem)]
                 early[result.id] = [r for r in records if not isinstance(r, Problem)]
         _check(path, results, keep_going, strict)
-        built = _write(path, results, early, registry, keep_going, strict, reuse, say, started)
+        built = _write(_Job(path, results, early, registry, keep_going, strict, reuse, report, started))
     say(f"built {built.build_dir.name} in {time.perf_counter() - started:.1f} s")
     return built
 
@@ -372,133 +355,203 @@ def _previous(path: Path) -> tuple[ox.Store | None, dict[str, Any]]:
     return old.ox, old.info
 
 
-def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record]],
-           registry: payers.PayerRegistry, keep_going: bool, strict: bool, reuse: bool,
-           say: Callable[[str], None], started: float) -> Store:
-    directory = builds_dir(path)
-    # sortable by time (microseconds), unique across machines sharing a folder
-    build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f") + "-" + uuid.uuid4().hex[:6]
-    tmp = directory / f".tmp-{build_id}"
-    final = directory / build_id
-    built_at = datetime.now(UTC).isoformat(timespec="seconds")
-    fingerprint = _fingerprint()
-    old_store, old_info = _previous(path) if reuse else (None, {})
+@dataclass
+class _Job:
+    """What one build was asked to do, and the directory it writes (``kgraph.builds``)."""
+
+    path: Path
+    results: list[SourceResult]
+    #: the records of the kinds read first, by source id
+    early: dict[str, list[Record]]
+    registry: payers.PayerRegistry
+    keep_going: bool
+    strict: bool
+    reuse: bool
+    report: Progress
+    started: float
+    build_id: str = field(default_factory=builds.new_build_id)
+    built_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    fingerprint: str = field(default_factory=_fingerprint)
+
+    @property
+    def tmp(self) -> Path:
+        return builds.temporary(self.path, self.build_id)
+
+
+@dataclass
+class _Reuse:
+    """What the current build lends the new one: the graphs of sources that did not change."""
+
+    old_store: ox.Store | None = None
+    old_info: dict[str, Any] = field(default_factory=dict)
+    old_build: Path | None = None
+    #: source id -> its entry in the current build.json, for each source copied instead of read
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: only payers and briefings changed: degrees, counts and indexes are updated, not made again
+    fast: bool = False
+
+
+def _write(job: _Job) -> Store:
+    """The build, step by step: what can be reused, the database started from it, every other source
+    read into it, degrees / counts / indexes, build.json; then the swap. A failure removes the
+    temporary directory and leaves the current build as it was."""
+    reuse = _reusable(job)
+    removed = incremental.Snapshot()
+    try:
+        job.tmp.mkdir(parents=True)
+        database = _start(job, reuse, removed)
+        sources, written = _load_sources(job, database, reuse)
+        _check(job.path, job.results, keep_going=True, strict=job.strict)
+        counts = _summarise(job, database, reuse, removed, written)
+        info = _info(job, database, reuse, sources, counts)
+        del database
+        (job.tmp / "build.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
+        builds.swap(job.path, job.build_id)
+    except BaseException:
+        shutil.rmtree(job.tmp, ignore_errors=True)
+        raise
+    builds.prune(job.path)
+    return open_store(job.path)
+
+
+def _reusable(job: _Job) -> _Reuse:
+    """The sources of the current build read from the same file, release, licence, scope and reader code."""
+    old_store, old_info = _previous(job.path) if job.reuse else (None, {})
     old_sources = {(s.get("kind"), s.get("file"), s.get("sha256"), s.get("fingerprint"), s.get("release"),
                     s.get("licence"), s.get("scope", "complete")): s for s in old_info.get("sources", [])}
-    reused = {r.id: old_sources.get((r.spec.kind, r.spec.display, r.sha256, fingerprint, r.spec.release,
-                                     r.spec.licence, r.spec.scope)) for r in results}
-    reused = {sid: prev for sid, prev in reused.items() if prev and prev.get("id") == sid
-              and old_store is not None and next(r for r in results if r.id == sid).spec.kind not in SMALL_KINDS}
-    # only payers and briefings changed: update degrees, counts and indexes instead of making them again
-    old_build = path.resolve() if old_store is not None else None
-    fast = bool(reused) and incremental.eligible(old_store, old_info, old_build, results, set(reused), SMALL_KINDS)
-    removed, written = incremental.Snapshot(), [ns.term("GRAPH:ontology"), ns.term("GRAPH:queries")]
-    try:
-        tmp.mkdir(parents=True)
-        if reused and old_store is not None:
-            # Start from a checkpoint of the current build (hard links: instant), keep the graphs of
-            # unchanged sources and drop the rest; only new or changed sources are read again.
-            old_store.backup(str(tmp / "oxigraph"))
-            database = ox.Store(str(tmp / "oxigraph"))
-            keep = {ns.iri(f"GRAPH:{sid}") for sid in reused} | ({incremental.DEGREES.value} if fast else set())
-            for graph in list(database.named_graphs()):
-                if graph.value not in keep:
-                    if fast:
-                        removed.add(database, graph)
-                    database.remove_graph(graph)
+    found = {r.id: old_sources.get((r.spec.kind, r.spec.display, r.sha256, job.fingerprint, r.spec.release,
+                                    r.spec.licence, r.spec.scope)) for r in job.results}
+    kinds = {r.id: r.spec.kind for r in job.results}
+    reused = {sid: prev for sid, prev in found.items() if prev and prev.get("id") == sid
+              and old_store is not None and kinds[sid] not in SMALL_KINDS}
+    old_build = job.path.resolve() if old_store is not None else None
+    fast = bool(reused) and incremental.eligible(old_store, old_info, old_build, job.results, set(reused), SMALL_KINDS)
+    return _Reuse(old_store, old_info, old_build, reused, fast)
+
+
+def _start(job: _Job, reuse: _Reuse, removed: incremental.Snapshot) -> ox.Store:
+    """The new database: a checkpoint of the current build (hard links: instant) keeping only the graphs
+    of unchanged sources, or an empty one; then the ontology and the named queries."""
+    location = str(job.tmp / "oxigraph")
+    if reuse.sources and reuse.old_store is not None:
+        reuse.old_store.backup(location)
+        database = ox.Store(location)
+        keep = {ns.iri(f"GRAPH:{sid}") for sid in reuse.sources}
+        if reuse.fast:
+            keep.add(incremental.DEGREES.value)
+        for graph in list(database.named_graphs()):
+            if graph.value not in keep:
+                if reuse.fast:
+                    removed.add(database, graph)
+                database.remove_graph(graph)
+    else:
+        database = ox.Store(location)
+    ontology = ns.ONTOLOGY_DIR / "kgraph.ttl"
+    if ontology.exists():
+        database.bulk_load(path=str(ontology), format=ox.RdfFormat.TURTLE, to_graph=ns.term("GRAPH:ontology"))
+    load_lines(database, description.query_lines())  # the named queries, as SHACL, for SPARQL editors
+    return database
+
+
+def _load_sources(job: _Job, database: ox.Store, reuse: _Reuse) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Every source's graph (read, or kept from the current build) and its build.json entry, in the
+    manifest's order; also the graphs written (for an incremental update)."""
+    sources: list[dict[str, Any]] = []
+    written = [ns.term("GRAPH:ontology"), ns.term("GRAPH:queries")]
+    expander = None
+    # code sets first: briefing ranges (K20-K22) expand against them; the list keeps the manifest's order
+    order = {r.id: i for i, r in enumerate(job.results)}
+    for result in sorted(job.results, key=lambda r: (r.spec.kind in SMALL_KINDS, order[r.id])):
+        spec = result.spec
+        meta = {"file": spec.display, "sha256": result.sha256, "kind": spec.kind, "licence": spec.licence,
+                "release": spec.release, "scope": spec.scope, "built_at": job.built_at}
+        previous = reuse.sources.get(result.id)
+        if previous:
+            result.records, result.reused = previous.get("records", 0), True
+            result.reused_texts = list(previous.get("problem_texts", []))
+            meta["built_at"] = previous.get("built_at", job.built_at)
+            job.report.line(f"reused {spec.display} (unchanged, sha256 {result.sha256[:12]})")
+        elif result.refused:
+            continue
         else:
-            database = ox.Store(str(tmp / "oxigraph"))
-        ontology = ns.ONTOLOGY_DIR / "kgraph.ttl"
-        if ontology.exists():
-            database.bulk_load(path=str(ontology), format=ox.RdfFormat.TURTLE, to_graph=ns.term("GRAPH:ontology"))
-        load_lines(database, description.query_lines())  # the named queries, as SHACL, for SPARQL editors
-        sources = []
-        expander = None
-        # code sets first: briefing ranges (K20-K22) expand against them; the list keeps the manifest's order
-        order = {r.id: i for i, r in enumerate(results)}
-        for result in sorted(results, key=lambda r: (r.spec.kind in SMALL_KINDS, order[r.id])):
-            spec = result.spec
-            meta = {"file": spec.display, "sha256": result.sha256, "kind": spec.kind, "licence": spec.licence,
-                    "release": spec.release, "scope": spec.scope, "built_at": built_at}
-            previous = reused.get(result.id)
-            if previous:
-                result.records, result.reused = previous.get("records", 0), True
-                result.reused_texts = list(previous.get("problem_texts", []))
-                meta["built_at"] = previous.get("built_at", built_at)
-                say(f"reused {spec.display} (unchanged, sha256 {result.sha256[:12]})")
-            elif result.refused:
+            writer = QuadWriter(result.id)
+            if not _load(job, database, result, writer):
                 continue
-            else:
-                writer = QuadWriter(result.id)
-                stream: Iterable[Record]
-                if result.id in early:
-                    stream = early[result.id]
-                    result.records = len(early[result.id])
-                else:
-                    say(f"reading {spec.display} ...")
-                    stream = _stream(_records(spec, registry), result, say)
-                try:
-                    load_lines(database, writer.lines(stream))
-                except _Refused:
-                    database.clear_graph(writer.graph)
-                    _check(path, results, keep_going, strict)
-                    continue
-                if writer.ranges:
-                    expander = expander or Expander(database)
-                    load_lines(database, _range_lines(writer, expander, result))
-                load_lines(database, writer.source_lines(meta))
-                written.append(writer.graph)
-                say(f"read {spec.display}: {result.records:,} records, {len(result.problems)} problems")
-            sources.append({**meta, "id": result.id, "records": result.records, "problems": len(result.problem_texts()),
-                            "fingerprint": fingerprint, "reused": result.reused,
-                            "problem_texts": result.problem_texts(), **({"reading": result.reading}
-                                                                         if result.reading else {})})
-        sources.sort(key=lambda entry: order[str(entry["id"])])
-        _check(path, results, keep_going=True, strict=strict)
-        if fast:
-            assert old_store is not None and old_build is not None
-            counts = incremental.update(database, old_store, old_info, old_build, removed, written, tmp, build_id, say)
+            if writer.ranges:
+                expander = expander or Expander(database)
+                load_lines(database, _range_lines(writer, expander, result))
+            load_lines(database, writer.source_lines(meta))
+            written.append(writer.graph)
+            job.report.line(f"read {spec.display}: {result.records:,} records, {len(result.problems)} problems")
+        sources.append({**meta, "id": result.id, "records": result.records, "problems": len(result.problem_texts()),
+                        "fingerprint": job.fingerprint, "reused": result.reused,
+                        "problem_texts": result.problem_texts(), **({"reading": result.reading}
+                                                                     if result.reading else {})})
+    sources.sort(key=lambda entry: order[str(entry["id"])])
+    return sources, written
+
+
+def _load(job: _Job, database: ox.Store, result: SourceResult, writer: QuadWriter) -> bool:
+    """One source's records into its graph; False when its reader refused the file (the graph is dropped,
+    and the build stops unless ``keep_going``)."""
+    try:
+        if result.id in job.early:
+            result.records = len(job.early[result.id])
+            load_lines(database, writer.lines(job.early[result.id]))
         else:
-            # Compact before counting degrees: the degree and count queries run about 10x faster on
-            # the compacted store than on the freshly bulk-loaded files (measured on the full build).
-            say("compacting the store ...")
-            database.remove_graph(ns.term("GRAPH:degrees"))
-            database.flush()
-            database.optimize()
-            say("counting degrees ...")
-            table: dict[str, dict[str, tuple[int, int]]] = {}
-            load_lines(database, degree_lines(database, table))
-            incremental.save_table(tmp, table)
-            counts = count(database)
-            write_indexes(database, tmp, build=build_id, progress=say)  # claim-check indexes of this build only
-        # VoID per graph, for the Service Description of kgraph serve; graphs of reused code sets keep theirs
-        unchanged = {ns.iri(f"GRAPH:{sid}") for sid in reused}
-        void = description.void_statistics(database, {g: v for g, v in old_info.get("void", {}).items()
-                                                      if g in unchanged})
-        problems = [text for r in results for text in r.problem_texts()]
-        info: dict[str, Any] = {
-            "id": build_id,
-            "built_at": built_at,
-            "sources": sources,
-            "refused": [r.spec.display for r in results if r.refused],
-            "problems": problems,
-            "counts": counts,
-            # True: only payers and briefings changed; degrees, counts and indexes were updated (kgraph.incremental)
-            "incremental": fast,
-            "void": void,
-            "seconds": round(time.perf_counter() - started, 3),
-        }
-        del database
-        (tmp / "build.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
-        os.replace(tmp, final)
-        link = path.with_name(f".{path.name}.swap-{build_id}")
-        os.symlink(os.path.join(directory.name, build_id), link)
-        os.replace(link, path)  # the atomic step: readers see the old build or the new one
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    _prune(path)
-    return open_store(path)
+            # the bar advances by the bytes the reader reads (kgraph.sources._io counts them)
+            with (job.report.task(f"reading {result.spec.display}", total_bytes([result.spec.path])) as advance,
+                  counting(advance)):
+                load_lines(database, writer.lines(_stream(_records(result.spec, job.registry), result)))
+    except _Refused:
+        database.clear_graph(writer.graph)
+        _check(job.path, job.results, job.keep_going, job.strict)
+        return False
+    return True
+
+
+def _summarise(job: _Job, database: ox.Store, reuse: _Reuse, removed: incremental.Snapshot,
+               written: list[Any]) -> dict[str, Any]:
+    """Degrees, counts and claim-check indexes: updated when only payers and briefings changed, else made."""
+    if reuse.fast:
+        assert reuse.old_store is not None and reuse.old_build is not None
+        return incremental.update(database, reuse.old_store, reuse.old_info, reuse.old_build, removed, written,
+                                  job.tmp, job.build_id, job.report.line)
+    # Compact before counting degrees: the degree and count queries run about 10x faster on
+    # the compacted store than on the freshly bulk-loaded files (measured on the full build).
+    job.report.step("compacting the store ...")
+    database.remove_graph(ns.term("GRAPH:degrees"))
+    database.flush()
+    database.optimize()
+    job.report.step("counting degrees ...")
+    table: dict[str, dict[str, tuple[int, int]]] = {}
+    load_lines(database, degree_lines(database, table))
+    incremental.save_table(job.tmp, table)
+    counts = count(database)
+    job.report.step("writing the claim-check indexes ...")
+    write_indexes(database, job.tmp, build=job.build_id, progress=job.report.line)  # of this build only
+    return counts
+
+
+def _info(job: _Job, database: ox.Store, reuse: _Reuse, sources: list[dict[str, Any]],
+          counts: dict[str, Any]) -> dict[str, Any]:
+    """The build's build.json: sources, problems, counts, VoID statistics."""
+    # VoID per graph, for the Service Description of kgraph serve; graphs of reused code sets keep theirs
+    unchanged = {ns.iri(f"GRAPH:{sid}") for sid in reuse.sources}
+    void = description.void_statistics(database, {g: v for g, v in reuse.old_info.get("void", {}).items()
+                                                  if g in unchanged})
+    return {
+        "id": job.build_id,
+        "built_at": job.built_at,
+        "sources": sources,
+        "refused": [r.spec.display for r in job.results if r.refused],
+        "problems": [text for r in job.results for text in r.problem_texts()],
+        "counts": counts,
+        # True: only payers and briefings changed; degrees, counts and indexes were updated (kgraph.incremental)
+        "incremental": reuse.fast,
+        "void": void,
+        "seconds": round(time.perf_counter() - job.started, 3),
+    }
 
 
 def _range_lines(writer: QuadWriter, expander: Expander, result: SourceResult) -> Iterator[str]:
@@ -509,23 +562,6 @@ def _range_lines(writer: QuadWriter, expander: Expander, result: SourceResult) -
             result.problems.append(Problem(rng.origin, found.problem, severity=found.severity,  # type: ignore[arg-type]
                                            action="kept"))
         yield from writer.range_lines(rng, found.members, found.against)
-
-
-def _prune(path: Path) -> None:
-    """Keep the newest builds (and whatever the symlink points at, or a server uses); remove the rest."""
-    from kgraph.worker import build_in_use
-
-    directory = builds_dir(path)
-    current = path.resolve().name
-    builds = sorted(d for d in directory.iterdir() if d.is_dir() and not d.name.startswith("."))
-    for old in builds[:-KEEP_BUILDS]:
-        if old.name != current and not build_in_use(old):
-            shutil.rmtree(old, ignore_errors=True)
-    for stale in directory.glob(".tmp-*"):
-        # a build killed part-way leaves its temporary directory; no live build holds the lock now
-        shutil.rmtree(stale, ignore_errors=True)
-    for link in path.parent.glob(f".{path.name}.swap-*"):
-        link.unlink(missing_ok=True)
 
 
 #: how many of a relation's best-connected nodes its ``kg:topDegree`` lists

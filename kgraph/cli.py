@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 
@@ -99,25 +99,22 @@ def _print_counts(info: dict[str, Any], fmt: str) -> None:
               help="A folder of briefings (.txt, .md, .html) to include, every file of it (repeatable).")
 @click.option("--keep-going", is_flag=True, help="Build without sources that cannot be read.")
 @click.option("--strict", is_flag=True, help="Refuse the build if any row was skipped.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr (problems are still shown).")
 @store_option
 @format_option
 @command
 def build(manifest: Path | None, briefings: tuple[Path, ...], briefing_dirs: tuple[Path, ...], keep_going: bool,
-          strict: bool, store: Path | None, fmt: str | None) -> None:
+          strict: bool, quiet: bool, store: Path | None, fmt: str | None) -> None:
     """Build the store from a manifest (and extra briefings); prints counts."""
-    tty = sys.stderr.isatty()
+    from kgraph.progress import for_stream
 
     def say(message: str) -> None:
-        # progress lines ("  file: 1,500,000 records") rewrite one terminal line, like a progress bar
-        if tty and message.startswith("  "):
-            click.echo(f"\r{message}\x1b[K", nl=False, err=True)
-        else:
-            click.echo(("\r\x1b[K" if tty else "") + message, err=True)
+        click.echo(message, err=True)
 
     try:
         built = kgraph.build(manifest, store=store, briefings=tuple(str(b) for b in briefings),
                              briefing_dirs=tuple(str(d) for d in briefing_dirs), keep_going=keep_going,
-                             strict=strict, progress=say)
+                             strict=strict, progress=for_stream(quiet=quiet))
     except BuildError as exc:
         _fail(exc)
         return
@@ -125,7 +122,8 @@ def build(manifest: Path | None, briefings: tuple[Path, ...], briefing_dirs: tup
         say(problem)
     for refused in built.info.get("refused", []):
         say(f"warning: {refused} was refused and left out of this build (--keep-going)")
-    _say_readings(built.info, say)
+    if not quiet:
+        _say_readings(built.info, say)
     _print_counts(built.info, _fmt(fmt))
 
 
@@ -357,12 +355,15 @@ def path(source: str, target: str, relations: tuple[str, ...], store: Path | Non
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error", show_default=True,
               help="Exit 1 when a finding at or above this severity is found.")
 @click.option("--as-of", "as_of", help="Reference date (YYYY-MM-DD) for judging code-set releases; default today.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr (problems are still shown).")
 @store_option
 @format_option
 @command
-def validate(fail_on: str, as_of: str | None, store: Path | None, fmt: str | None) -> None:
+def validate(fail_on: str, as_of: str | None, quiet: bool, store: Path | None, fmt: str | None) -> None:
     """Check the briefings against the official code sets, SHACL shapes and NCCI edits."""
-    findings = kgraph.validate(kgraph.open(store), as_of=as_of)
+    from kgraph.progress import for_stream
+
+    findings = kgraph.validate(kgraph.open(store), as_of=as_of, progress=for_stream(quiet=quiet))
     fmt = _fmt(fmt)
     if fmt == "json":
         click.echo(findings.dumps())
@@ -582,12 +583,13 @@ CHECK_COLUMNS = ["claim", "status", "severity", "rule", "lines", "message", "evi
 @click.option("--id", "claim_id", default="cli", show_default=True, help="The claim id shown in the result.")
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
               help="Processes checking a JSON Lines batch written as JSON (2 on a 2-core machine: ~1.8x the claims/s).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr (problems are still shown).")
 @store_option
 @format_option
 @command
 def check(claims: Path | None, line_specs: tuple[str, ...], diagnoses: tuple[str, ...], taxonomy: str | None,
           payer: str | None, service_date: str | None, claim_type: str, claim_id: str, workers: int,
-          store: Path | None, fmt: str | None) -> None:
+          quiet: bool, store: Path | None, fmt: str | None) -> None:
     """Check claim lines (NCCI PTP, MUE, add-on, modifiers, diagnoses, fee schedule) and explain each finding.
 
     CLAIMS is a JSON claim, or a JSON Lines batch (.jsonl / .ndjson, or - for stdin) checked as it
@@ -622,6 +624,10 @@ def check(claims: Path | None, line_specs: tuple[str, ...], diagnoses: tuple[str
             stdin = str(claims) == "-"
             handle = sys.stdin if stdin else files.enter_context(claims.open(encoding="utf-8"))
             display = "<stdin>" if stdin else str(claims)
+            from kgraph.progress import for_stream
+
+            # the lines of the file as they are read (only iterated below), advancing a bar by their size
+            handle = cast(Any, for_stream(quiet=quiet).lines(handle, f"checking {display}"))
             if fmt == "json":  # JSON Lines in, JSON Lines out: the batch path, on --workers processes
                 from kgraph.check_batch import check_jsonl
 

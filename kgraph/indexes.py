@@ -54,6 +54,7 @@ from kgraph.errors import StoreError
 from kgraph.rules import icd
 from kgraph.rules.releases import Release, release_start
 from kgraph.rules.rows import FEE_FIELDS, AddOnRow, FeeRow, MUERow, PTPRow
+from kgraph.sources import registry
 
 #: bump when the layout of the pickled dict changes; an index of another version is not read
 #: (4: typed rows of kgraph.rules.rows, sources with their scope, Evidence and PayerGap rows;
@@ -61,9 +62,9 @@ from kgraph.rules.rows import FEE_FIELDS, AddOnRow, FeeRow, MUERow, PTPRow
 FORMAT = 5
 INDEX_DIR = "indexes"
 INDEX_FILE = "check.pickle"
-#: source kinds whose files name existing codes of each kind (validate.CODE_SETS)
-PROCEDURE_KINDS = ("hcpcs", "mpfs", "ncci-ptp", "ncci-mue", "ncci-addon")
-MODIFIER_KINDS = ("hcpcs", "modifiers", "cpt-modifiers", "mpfs")
+#: source kinds whose files name existing codes of each kind (kgraph.sources.registry)
+PROCEDURE_KINDS = registry.naming("CPT", "HCPCS")
+MODIFIER_KINDS = registry.naming("MOD")
 _ROW_LINE = re.compile(r"/L(\d+)(?:-\d+)?$")
 _KG = ns.KG
 _PREFIXES = ns.PREFIXES
@@ -448,7 +449,7 @@ def collect(database: ox.Store, build: str = "", *, progress: Callable[[str], No
     _ptp(database, sources, builder, say)
 
     # which code sets name each code (procedures, modifiers, taxonomies)
-    kinds = ", ".join(f'"{k}"' for k in sorted({*PROCEDURE_KINDS, *MODIFIER_KINDS, "nucc"}))
+    kinds = ", ".join(f'"{k}"' for k in sorted({*PROCEDURE_KINDS, *MODIFIER_KINDS, *registry.naming("NUCC")}))
     present: dict[str, set[str]] = defaultdict(set)
     q = (f"SELECT ?n ?kind WHERE {{ ?src kg:sourceKind ?kind ; kg:graph ?g FILTER(?kind IN ({kinds})) "
          "GRAPH ?g { ?n kg:code ?c } }")
@@ -458,13 +459,18 @@ def collect(database: ox.Store, build: str = "", *, progress: Callable[[str], No
                   if c.startswith(("CPT:", "HCPCS:")) and k & set(PROCEDURE_KINDS)}
     for c in builder.codes:
         procedures.setdefault(c, ("ncci-ptp",))
+    # a modifier the fee schedule names (26, TC, 53) exists, but it lists no other: without a modifier
+    # list loaded no modifier is unknown, and the set stays empty (the checker then skips the check)
+    lists = set(registry.listing("MOD"))
     modifier_codes = {c for c, k in present.items() if c.startswith("MOD:") and k & set(MODIFIER_KINDS)}
+    if not any(c.startswith("MOD:") and k & lists for c, k in present.items()):
+        modifier_codes = set()
     modifiers = {c: "" for c in modifier_codes}
     for n, label in _select(database, "SELECT ?m ?l WHERE { ?m a kg:Modifier ; rdfs:label ?l }"):
         c = _curie(n)
         if c in modifiers and not modifiers[c]:
             modifiers[c] = label.value
-    nucc = frozenset(c for c, k in present.items() if c.startswith("NUCC:") and "nucc" in k)
+    nucc = frozenset(c for c, k in present.items() if c.startswith("NUCC:") and k & set(registry.naming("NUCC")))
 
     def line_of(iri: str) -> tuple[int, int]:
         sid, line = _row_source_line(iri)

@@ -28,14 +28,15 @@ import pyoxigraph as ox
 from kgraph import namespaces as ns
 from kgraph.records import CodeRange
 from kgraph.rules.icd import fiscal_year
+from kgraph.sources import registry
 
 CODE = ox.NamedNode(ns.KG + "code")
 BILLABLE = ox.NamedNode(ns.KG + "billableInFY")
 BROADER = ox.NamedNode(ns.SKOS + "broader")
 TERMINATION = ox.NamedNode(ns.KG + "terminationDate")
 _ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-#: source kinds whose files name existing procedure codes (validate.CODE_SETS)
-PROCEDURE_KINDS = ("hcpcs", "mpfs", "ncci-ptp", "ncci-mue", "ncci-addon")
+#: source kinds whose files name existing procedure codes (kgraph.sources.registry)
+PROCEDURE_KINDS = registry.naming("CPT", "HCPCS")
 MAX_MEMBERS = 10_000
 
 

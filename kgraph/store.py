@@ -22,6 +22,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kgraph import namespaces as ns
+from kgraph.builds import DEFAULT_STORE, builds_dir, store_path  # noqa: F401 - paths of builds, re-exported
 from kgraph.errors import Origin, StoreError
 from kgraph.guard import DEFAULT, Limits, check
 from kgraph.records import Code, CodeRange, Edge, Fact, Gap, Meta, Problem, Record, Ref, Row, Value
@@ -31,21 +32,10 @@ RDFS_LABEL = ox.NamedNode(ns.RDFS + "label")
 XSD_INTEGER = ox.NamedNode(ns.XSD + "integer")
 XSD_DATETIME = ox.NamedNode(ns.XSD + "dateTime")
 _TYPE = f"<{ns.RDF}type>"
-DEFAULT_STORE = ".kgraph"
 
 
 def K(local: str) -> ox.NamedNode:  # noqa: N802 - reads like the kg: prefix
     return ox.NamedNode(ns.KG + local)
-
-
-def store_path(path: str | os.PathLike[str] | None = None) -> Path:
-    """The store path: the argument, else ``$KGRAPH_STORE``, else ``.kgraph``."""
-    return Path(path or os.environ.get("KGRAPH_STORE") or DEFAULT_STORE)
-
-
-def builds_dir(path: Path) -> Path:
-    """Where the builds of the store at ``path`` live: ``<path>.d``."""
-    return path.with_name(path.name + ".d")
 
 
 @dataclass

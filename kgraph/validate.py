@@ -33,27 +33,26 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
 from kgraph import namespaces as ns
+from kgraph.progress import Progress
+from kgraph.progress import of as progress_of
 from kgraph.records import Severity
 from kgraph.rules import ptp, releases, units
+from kgraph.sources import registry
 from kgraph.store import Store
 
 SEVERITIES = ("info", "warning", "error")
-#: the source kinds that say a code of a kind exists
+#: the source kinds that list every code of a kind: a code missing from all loaded is unknown. Not the
+#: fee schedule for modifiers: it names only 26, TC and 53 (kgraph.sources.registry)
 CODE_SETS: dict[str, tuple[str, ...]] = {
-    "ICD10CM": ("icd10cm",),
-    "NUCC": ("nucc",),
-    "HCPCS": ("hcpcs", "mpfs", "ncci-ptp", "ncci-mue", "ncci-addon"),
-    "CPT": ("mpfs", "ncci-ptp", "ncci-mue", "ncci-addon"),
-    "MOD": ("hcpcs", "modifiers", "cpt-modifiers"),
-}
+    prefix: registry.listing(prefix) for prefix in ("ICD10CM", "NUCC", "HCPCS", "CPT", "MOD")}
 #: the code set that defines each kind of code (CPT has no official set in the data: AMA licence)
-AUTHORITY = {"ICD10CM": "icd10cm", "NUCC": "nucc", "HCPCS": "hcpcs"}
+AUTHORITY = {prefix: kind for prefix in CODE_SETS if (kind := registry.authority(prefix))}
 #: text similarity (0-100, rapidfuzz token_sort_ratio) from which a stated text agrees
 MISMATCH_BELOW = 85
 
@@ -462,8 +461,11 @@ class _Validator:
             self.add("error", "shacl.violation", ns.curie(focus), message)
 
 
-def validate(store: Store, *, as_of: date | str | None = None) -> Findings:
+def validate(store: Store, *, as_of: date | str | None = None,
+             progress: Progress | Callable[[str], None] | None = None) -> Findings:
     """Findings for every briefing in the store, checked against the code sets in the same store.
+
+    ``progress`` (``kgraph.progress``) is told of each rule as it runs; by default nothing is said.
 
     >>> import kgraph
     >>> findings = kgraph.validate(kgraph.open(DOCTEST_STORE))
@@ -471,15 +473,15 @@ def validate(store: Store, *, as_of: date | str | None = None) -> Findings:
     ['icd10cm.description-mismatch', 'icd10cm.not-billable']
     """
     when = date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
+    report = progress_of(progress)
+    report.step("validate: reading the briefings' facts ...")
     v = _Validator(store, when)
-    v.unknown_codes()
-    v.not_billable()
-    v.text_mismatches()
-    v.fee_schedule_modifiers()
-    v.ncci_pairs()
-    v.addons()
-    v.empty_ranges()
-    v.shacl()
+    rules = (v.unknown_codes, v.not_billable, v.text_mismatches, v.fee_schedule_modifiers, v.ncci_pairs, v.addons,
+             v.empty_ranges, v.shacl)
+    with report.task("validate: checking the rules", len(rules), unit="rules") as advance:
+        for rule in rules:
+            rule()
+            advance(1)
     order = {s: i for i, s in enumerate(reversed(SEVERITIES))}
     v.findings.sort(key=lambda f: (f.source or "~", f.line or 0, order[f.severity], f.rule, f.subject))
     # the keys of INTERFACE.md (ncci_ptp), as kgraph check writes them: manifest kinds use a hyphen

@@ -23,7 +23,6 @@ store the worker cannot open). Does not speak HTTP (``kgraph.server``) nor name 
 from __future__ import annotations
 
 import atexit
-import fcntl
 import json
 import os
 import pickle
@@ -45,6 +44,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kgraph.binding import bind
+from kgraph.builds import hold_build
 from kgraph.errors import NotAcceptable, QueryError, StoreError
 from kgraph.guard import DEFAULT, Limits, check, remote_failure
 from kgraph.results import Cells
@@ -316,35 +316,6 @@ class _Process:
         self.proc.wait()
         self._readable.close()
         self.conn.close()
-
-
-#: a file in a build directory that pools hold a shared lock on: ``kgraph build`` does not prune a build in use
-IN_USE = ".in-use"
-
-
-def hold_build(build_dir: Path) -> int | None:
-    """A shared lock on a build for as long as the returned descriptor is open (``None``: not lockable)."""
-    try:
-        fd = os.open(build_dir / IN_USE, os.O_RDONLY | os.O_CREAT, 0o644)
-    except OSError:  # a read-only folder: no build can prune it either
-        return None
-    fcntl.flock(fd, fcntl.LOCK_SH)
-    return fd
-
-
-def build_in_use(build_dir: Path) -> bool:
-    """Whether a pool (``kgraph serve``, ``kgraph query --timeout``) holds this build."""
-    try:
-        fd = os.open(build_dir / IN_USE, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
 
 
 def database_of(store: str | os.PathLike[str] | None) -> Path:

@@ -10,7 +10,7 @@ import shutil
 import pytest
 
 import kgraph
-from kgraph.build import _lock
+from kgraph.builds import lock
 from kgraph.errors import BuildError, StoreError
 
 from .conftest import BAD, DATA, SECOND, SEED, SMALL
@@ -155,7 +155,7 @@ def test_rebuild_swaps_the_symlink_and_keeps_two_builds(tmp_path):
 
 def test_a_second_build_at_once_is_refused(tmp_path):
     store = tmp_path / "kg"
-    with _lock(store), pytest.raises(StoreError, match="another build of this store is running"):
+    with lock(store), pytest.raises(StoreError, match="another build of this store is running"):
         kgraph.build(SMALL, store=store)
 
 

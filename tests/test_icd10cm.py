@@ -255,8 +255,8 @@ def test_mini_tabular_fixture():
 def test_package_name_and_pkg_path_find_the_packaged_xml():
     for spec in ("pkg:simple_icd_10_cm", "data/pkg:simple_icd_10_cm", "simple_icd_10_cm",
                  "pkg:simple_icd_10_cm/data/icd10c-tabular-April-1-2026.xml"):
-        assert icd10cm_tabular._locate(spec) == icd10cm_tabular._locate(None)
-    assert icd10cm_tabular._locate(None)[1] == TABULAR
+        assert icd10cm_tabular.locate(spec) == icd10cm_tabular.locate(None)
+    assert icd10cm_tabular.locate(None)[1] == TABULAR
 
 
 @pytest.mark.parametrize(("target", "code", "expected"), [

@@ -1,6 +1,7 @@
-"""Source readers, one module per kind of input, registered by name in ``READERS``.
+"""Source readers, one module per kind of input, each registered as a kind in ``kgraph.sources.registry``.
 
-Every reader is ``read(path, *, display=..., **context) -> Iterator[Record]`` and never imports
+Every reader is ``read(path, *, display=None, release=None, payers=None, **_) -> Iterator[Record]``
+(a reader ignores what it does not use) and never imports
 rdflib or pyoxigraph: it only turns a file into records (``kgraph.records``), reporting bad
 input as ``Problem`` records with file and line rather than raising. A manifest names a reader
 by its kind; ``path`` is a file, a folder (ICD-10-CM: the CMS zips of several fiscal years),
@@ -9,11 +10,6 @@ by its kind; ``path`` is a file, a folder (ICD-10-CM: the CMS zips of several fi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
-
-from kgraph.records import Record
 from kgraph.sources import (
     briefing,
     crosswalk,
@@ -25,45 +21,43 @@ from kgraph.sources import (
     ncci,
     nucc,
     payers,
+    registry,
 )
+from kgraph.sources.registry import Reader
 
-Reader = Callable[..., Iterator[Record]]
+_KIND = registry.SourceKind
+for _kind in (
+    _KIND("payers", payers.read, "no release: the registry as it stands", early=True, own_label="payer registry"),
+    _KIND("briefing", briefing.read, "no release: the date a briefing states", early=True, own_label="briefing"),
+    _KIND("icd10cm", icd10cm.read, "the fiscal year in each file name (the latest is the release)",
+          names=("ICD10CM",), lists=("ICD10CM",), defines=("ICD10CM",), family="icd10cm"),
+    _KIND("icd10cm-tabular", icd10cm_tabular.read, "the month and year in the file name, else the XML's <version>",
+          own_label="ICD-10-CM tabular"),
+    _KIND("nucc", nucc.read, "the manifest's release, else the version in the file name",
+          names=("NUCC",), lists=("NUCC",), defines=("NUCC",), family="nucc"),
+    _KIND("crosswalk", crosswalk.read, "the manifest's release, else the date in the file name",
+          own_label="specialty crosswalk"),
+    _KIND("hcpcs", hcpcs.read, "the manifest's release, else the year in the (member's) file name",
+          names=("HCPCS", "MOD"), lists=("HCPCS", "MOD"), defines=("HCPCS",), family="hcpcs"),
+    _KIND("modifiers", modifiers.read, "the manifest's release, else the year in the file name",
+          names=("MOD",), lists=("MOD",), family="modifiers"),
+    _KIND("cpt-modifiers", modifiers.read_builtin, "the manifest's release, else the built-in list's year",
+          names=("MOD",), lists=("MOD",), family="cpt-modifiers"),
+    # the fee schedule names modifiers 26, TC and 53 (a row of their own) but lists no other: a
+    # modifier it names exists, one it does not name may still exist (kgraph.indexes, kgraph.validate)
+    _KIND("mpfs", mpfs.read, "the manifest's release, else the file name or its notice lines",
+          names=("CPT", "HCPCS", "MOD"), lists=("CPT", "HCPCS"), family="mpfs"),
+    _KIND("ncci-ptp", ncci.read_ptp, "the quarter in the file name or its header",
+          names=("CPT", "HCPCS"), lists=("CPT", "HCPCS"), family="ncci-ptp"),
+    _KIND("ncci-mue", ncci.read_mue, "the quarter in the file name or its header",
+          names=("CPT", "HCPCS"), lists=("CPT", "HCPCS"), family="ncci-mue"),
+    _KIND("ncci-addon", ncci.read_addon, "the quarter in the file name or its header",
+          names=("CPT", "HCPCS"), lists=("CPT", "HCPCS"), family="ncci-addon"),
+):
+    registry.register(_kind)
 
-
-def _briefing(path: Path, *, display: str, payers: payers.PayerRegistry | None = None,
-              **_: Any) -> Iterator[Record]:
-    return briefing.read(path, display=display, payers=payers)
-
-
-def _payers(path: Path, *, display: str, **_: Any) -> Iterator[Record]:
-    return payers.read(path, display=display)
-
-
-def _tabular(path: Path, *, display: str, **_: Any) -> Iterator[Record]:
-    return icd10cm_tabular.read(str(path), display=None if str(path).startswith("pkg:") else display)
-
-
-def _cpt_modifiers(path: Path, *, display: str, **kw: Any) -> Iterator[Record]:
-    release = kw.get("release")
-    return modifiers.read_builtin(**({"release": release} if release else {}))
-
-
-#: kind (as written in a manifest) -> reader
-READERS: dict[str, Reader] = {
-    "briefing": _briefing,
-    "payers": _payers,
-    "icd10cm": icd10cm.read,
-    "icd10cm-tabular": _tabular,
-    "nucc": nucc.read,
-    "crosswalk": crosswalk.read,
-    "hcpcs": hcpcs.read,
-    "modifiers": modifiers.read,
-    "cpt-modifiers": _cpt_modifiers,
-    "ncci-ptp": ncci.read_ptp,
-    "ncci-mue": ncci.read_mue,
-    "ncci-addon": ncci.read_addon,
-    "mpfs": mpfs.read,
-}
+#: kind (as written in a manifest) -> reader (the registry's readers, for callers that only read)
+READERS: dict[str, Reader] = {kind.name: kind.reader for kind in registry.kinds()}
 
 #: every kg: term the readers use beyond kgraph.namespaces, with its kind and comment
 TERMS: dict[str, tuple[str, str]] = {}

@@ -37,7 +37,7 @@ from pathlib import Path
 from kgraph.errors import Origin
 from kgraph.namespaces import is_valid
 from kgraph.records import Code, Edge, Gap, Meta, Problem, Record
-from kgraph.sources.nucc import header_key, open_csv
+from kgraph.sources._io import header_key, open_csv
 
 TERMS: dict[str, tuple[str, str]] = {
     "medicareProviderType": (

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -52,7 +51,7 @@ from kgraph.errors import Origin
 from kgraph.namespaces import is_valid
 from kgraph.records import Code, Fact, Meta, Problem, Record
 from kgraph.sources import modifiers
-from kgraph.sources.icd10cm import ZIP_ERRORS
+from kgraph.sources._io import ZIP_ERRORS, open_zip, read_bytes, year_in_name
 
 TERMS: dict[str, tuple[str, str]] = {
     "officialTitle": ("datatype:string", "The official title or description of a code, as its code set publishes it."),
@@ -70,7 +69,6 @@ TERMS: dict[str, tuple[str, str]] = {
 }
 
 MEMBER_RE = re.compile(r"HCPC(\d{4})_?ANWEB[^/]*\.txt$", re.IGNORECASE | re.ASCII)
-YEAR_RE = re.compile(r"(?<!\d)(20\d\d|19\d\d)(?!\d)", re.ASCII)
 ACTION_CODES = frozenset("ABCDFNPRST")
 RECORD_IDS = {"3": "procedure", "4": "procedure", "7": "modifier", "8": "modifier"}
 DATES = (
@@ -103,10 +101,10 @@ def read(path: str | Path, *, display: str | None = None, release: str | None = 
         yield Problem(Origin(shown), f"cannot read file: {exc.strerror or exc}", action="file refused")
         return
     if not is_zip:
-        yield from _records(io.BytesIO(Path(path).read_bytes()), shown, release or _year(Path(path).name))
+        yield from _records(io.BytesIO(read_bytes(path)), shown, release or year_in_name(Path(path).name))
         return
     try:
-        with zipfile.ZipFile(path) as zf:
+        with open_zip(path) as zf:
             names = sorted(n for n in zf.namelist() if MEMBER_RE.search(n))
             if not names:
                 yield Problem(
@@ -118,14 +116,10 @@ def read(path: str | Path, *, display: str | None = None, release: str | None = 
                 return
             member = names[0]
             with zf.open(member) as fh:
-                yield from _records(fh, f"{shown}!{member}", release or _year(member) or _year(Path(path).name))
+                found = release or year_in_name(member) or year_in_name(Path(path).name)
+                yield from _records(fh, f"{shown}!{member}", found)
     except ZIP_ERRORS as exc:
         yield Problem(Origin(shown), f"not a readable zip archive: {exc}", action="file refused")
-
-
-def _year(name: str) -> str | None:
-    m = YEAR_RE.search(name)
-    return m.group(1) if m else None
 
 
 def _decode(raw: bytes) -> str:

@@ -39,10 +39,7 @@ Excludes notes or chapters (see ``icd10cm_tabular``).
 
 from __future__ import annotations
 
-import lzma
 import re
-import zipfile
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +48,7 @@ from kgraph.errors import Origin
 from kgraph.namespaces import icd10cm_with_dot, is_valid
 from kgraph.records import Code, Edge, Fact, Meta, Problem, Record, Ref, Row
 from kgraph.rules.readers import fy_start
+from kgraph.sources._io import ZIP_ERRORS, open_zip
 
 #: kg: terms this reader writes that are not in kgraph.namespaces (merged into the ontology)
 TERMS: dict[str, tuple[str, str]] = {
@@ -80,10 +78,6 @@ ORDER_RE = re.compile(r"(?:^|/)icd10cm_order_(\d{4})\.txt$", re.IGNORECASE)
 WIDE_CODE_RE = re.compile(r"^[A-Z][0-9A-Z][0-9A-Z](\.[0-9A-Z]{1,4})?$")
 # a well-formed line: order number, space, code padded to column 13, space (then flag, space)
 FAST_RE = re.compile(r"[0-9]{5} ([A-Z][0-9A-Z]{2}[0-9A-Z]{0,4}) *")
-#: what reading a damaged zip raises: truncated or corrupt data, a compression method or encryption
-#: zipfile cannot read, a member name flagged UTF-8 that is not
-ZIP_ERRORS = (zipfile.BadZipFile, OSError, EOFError, zlib.error, lzma.LZMAError, NotImplementedError, RuntimeError,
-              UnicodeDecodeError)
 LAYOUT = ("fixed width: order number in columns 1-5, code 7-13, billable flag 15 (0/1), "
           "short title 17-76, long title from 78")
 
@@ -157,7 +151,7 @@ def read(path: str | Path, *, display: str | None = None, **_: object) -> Iterat
 def _order_member(zpath: Path, zshown: str) -> _Year | Problem:
     """The order file of a zip and its fiscal year, or why the zip is refused."""
     try:
-        with zipfile.ZipFile(zpath) as archive:
+        with open_zip(zpath) as archive:
             names = archive.namelist()
     except FileNotFoundError:
         return Problem(Origin(zshown), "no such file or directory", action="file refused")
@@ -182,7 +176,7 @@ def _parse_year(year: _Year, index: int, count: int, entries: dict[str, _Entry],
     """Read one order file into ``entries`` (and ``codes``), yielding its problems."""
     where = year.where
     try:
-        with zipfile.ZipFile(year.zip_path) as archive:
+        with open_zip(year.zip_path) as archive:
             data = archive.read(year.member)
     except ZIP_ERRORS as exc:
         yield Problem(Origin(year.shown), f"not a readable zip archive ({exc}); the download may be truncated",

@@ -61,6 +61,7 @@ from kgraph.errors import Origin
 from kgraph.namespaces import is_valid
 from kgraph.records import Edge, Fact, Meta, Problem, Record, Ref, Row, Value
 from kgraph.rules import icd as icd_rules
+from kgraph.sources._io import open_binary
 from kgraph.sources.icd10cm import is_code
 
 #: kg: terms this reader writes that are not in kgraph.namespaces (merged into the ontology)
@@ -103,12 +104,13 @@ class _Note:
 
 def read(path: str | Path | None = None, *, display: str | None = None, **_: object) -> Iterator[Record]:
     """Excludes1 rows and ``conflictsWith`` edges of a tabular XML (default: the packaged one)."""
-    located = _locate(path)
+    located = locate(path)
     if isinstance(located, str):
         yield Problem(Origin(display or str(path or f"pkg:{PACKAGE}")), located, action="file refused")
         return
     file, default_shown = located
-    shown = display or default_shown
+    # a package's file is shown by where it lies in the package, not as the manifest's pkg: entry
+    shown = default_shown if not display or display.startswith("pkg:") else display
     parsed = _parse(file, shown)
     if isinstance(parsed, Problem):
         yield parsed
@@ -183,7 +185,7 @@ def _effective(release: re.Match[str]) -> str | None:
         return None
 
 
-def _locate(path: str | Path | None) -> tuple[Path, str] | str:
+def locate(path: str | Path | None) -> tuple[Path, str] | str:
     """The XML file and how to show it, or why it cannot be found.
 
     A package is found with ``importlib.util.find_spec``, which does not import it: importing
@@ -229,7 +231,7 @@ def _parse(file: Path, shown: str) -> tuple[list[_Note], set[str], str, int] | P
     names: set[str] = set()
     version, skipped, number = "", 0, 0
     try:
-        with file.open("rb") as handle:
+        with open_binary(file) as handle:
             for number, raw in enumerate(handle, 1):
                 parser.feed(raw)
                 for pair in parser.read_events():

@@ -20,14 +20,13 @@ for bad input; imports no RDF library.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from kgraph.errors import Origin
 from kgraph.namespaces import is_valid
 from kgraph.records import Code, Meta, Problem, Record
-from kgraph.sources.nucc import open_csv
+from kgraph.sources._io import header_key, open_csv, year_in_name
 
 TERMS: dict[str, tuple[str, str]] = {
     "officialTitle": ("datatype:string", "The official title or description of a code, as its code set publishes it."),
@@ -117,7 +116,7 @@ def read(path: str | Path, *, display: str | None = None, release: str | None = 
         yield opened
         return
     reader, header = opened
-    keys = [re.sub(r"[^a-z]", "", h.lower()) for h in header]
+    keys = [header_key(h) for h in header]
     cols = {COLUMNS[k]: i for i, k in enumerate(keys) if k in COLUMNS}
     if any(c not in cols for c in REQUIRED):
         found = ", ".join(h.strip() for h in header) or "nothing"
@@ -127,7 +126,7 @@ def read(path: str | Path, *, display: str | None = None, release: str | None = 
             action="file refused",
         )
         return
-    release = release or (m.group(1) if (m := re.search(r"(?<!\d)(\d{4})(?!\d)", Path(path).name)) else None)
+    release = release or year_in_name(Path(path).name)
     if release:
         yield Meta("release", release, Origin(shown))
     yield Meta("notice", CPT_NOTICE, Origin(shown))
@@ -155,15 +154,16 @@ def read(path: str | Path, *, display: str | None = None, release: str | None = 
 
 
 def read_builtin(
-    *, display: str = "kgraph.sources.modifiers:CPT_MODIFIERS", release: str = "2024", **_: object
+    path: object = None, *, release: str | None = None, **_: object
 ) -> Iterator[Record]:
-    """The CPT modifiers of ``CPT_MODIFIERS`` as Codes with kgraph's own labels.
+    """The CPT modifiers of ``CPT_MODIFIERS`` as Codes with kgraph's own labels (``path``, a manifest's
+    ``builtin:`` entry, names no file: the Codes point at this list; release 2024 by default).
 
     >>> [c.label for c in read_builtin() if getattr(c, "curie", "") == "MOD:26"]
     ['professional component only']
     """
-    origin = Origin(display)
-    yield Meta("release", release, origin)
+    origin = Origin("kgraph.sources.modifiers:CPT_MODIFIERS")
+    yield Meta("release", release or "2024", origin)
     yield Meta("notice", BUILTIN_NOTICE, origin)
     for code, label in CPT_MODIFIERS.items():
         yield Code(f"MOD:{code}", origin, label=label, props=(("modifierType", "CPT"),))

@@ -36,7 +36,7 @@ from kgraph.errors import Origin
 from kgraph.namespaces import is_valid
 from kgraph.records import Code, Meta, Problem, Record, Ref, Row, Value
 from kgraph.rules import fee, readers
-from kgraph.sources._text import CsvRows, read_text
+from kgraph.sources._io import CsvRows, read_text
 
 TERMS: dict[str, tuple[str, str]] = {
     "FeeScheduleRow": ("class", "A row of the Medicare Physician Fee Schedule relative value file: a code "

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import io
 import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -49,6 +48,7 @@ from kgraph.errors import Origin
 from kgraph.namespaces import is_valid
 from kgraph.records import Code, Meta, Problem, Record, Ref, Row, Value
 from kgraph.rules import readers
+from kgraph.sources._io import header_key, open_text
 
 TERMS: dict[str, tuple[str, str]] = {
     "PTPEdit": ("class", "An NCCI procedure-to-procedure (PTP) edit: a column 1 and a column 2 procedure "
@@ -204,20 +204,6 @@ def _shown(text: str) -> str:
     return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "..."
 
 
-def _open(path: str | Path, shown: str) -> tuple[IO[str] | None, Problem | None]:
-    """A text stream over the file, gunzipped when it starts with the gzip magic bytes."""
-    try:
-        with open(path, "rb") as fh:
-            magic = fh.read(2)
-        if not magic:
-            return None, Problem(Origin(shown, 1), "empty file", action="file refused")
-        if magic == b"\x1f\x8b":
-            return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline=""), None
-        return open(path, encoding="utf-8-sig", newline=""), None
-    except OSError as exc:
-        return None, Problem(Origin(shown), f"cannot read file: {exc.strerror or exc}", action="file refused")
-
-
 #: what a broken stream raises while being read: truncated / corrupt gzip, bad bytes, bad CSV
 _READ_ERRORS = (EOFError, OSError, zlib.error, UnicodeDecodeError, csv.Error)
 
@@ -254,14 +240,14 @@ def _first_bad_byte(path: str | Path) -> tuple[int, int, int]:
 
 
 def _names(cells: list[str]) -> dict[str, int]:
-    """Column name (lower case, runs of other characters as ``_``) -> index."""
-    names = (re.sub(r"[^a-z0-9]+", "_", c.strip().lower()).strip("_") for c in cells)
+    """Column key (``_io.header_key``: letters and digits, lower case) -> index."""
+    names = (header_key(c) for c in cells)
     return {n: i for i, n in enumerate(names) if n}
 
 
 def _header_index(cells: list[str], wanted: Iterable[str]) -> dict[str, int] | None:
     index = _names(cells)
-    return {w: index[w] for w in wanted} if all(w in index for w in wanted) else None
+    return {w: index[header_key(w)] for w in wanted} if all(header_key(w) in index for w in wanted) else None
 
 
 # --- PTP ---------------------------------------------------------------------------------------------
@@ -271,7 +257,7 @@ def read_ptp(path: str | Path, *, display: str | None = None, release: str | Non
              **_: object) -> Iterator[Record]:
     """PTPEdit rows (and ``kg:conflictsWith`` for edits in effect) from an NCCI PTP file."""
     shown = display or str(path)
-    stream, problem = _open(path, shown)
+    stream, problem = open_text(path, shown)
     if problem or stream is None:
         yield problem  # type: ignore[misc]
         return
@@ -474,7 +460,7 @@ def read_mue(path: str | Path, *, display: str | None = None, release: str | Non
              **_: object) -> Iterator[Record]:
     """MUELimit rows from an NCCI MUE file (flat or official CSV layout)."""
     shown = display or str(path)
-    stream, problem = _open(path, shown)
+    stream, problem = open_text(path, shown)
     if problem or stream is None:
         yield problem  # type: ignore[misc]
         return
@@ -576,7 +562,7 @@ def read_addon(path: str | Path, *, display: str | None = None, release: str | N
                **_: object) -> Iterator[Record]:
     """AddOnEdit rows (and ``kg:addOnTo`` for edits in effect) from an NCCI add-on code edit file."""
     shown = display or str(path)
-    stream, problem = _open(path, shown)
+    stream, problem = open_text(path, shown)
     if problem or stream is None:
         yield problem  # type: ignore[misc]
         return
@@ -594,8 +580,8 @@ def read_addon(path: str | Path, *, display: str | None = None, release: str | N
             yield Problem(Origin(shown, 1), msg, action="file refused")
             return
         dated = _names(cells)
-        eff_col = next((dated[n] for n in ("aoc_edit_effective_date", "effective_date") if n in dated), None)
-        del_col = next((dated[n] for n in ("aoc_edit_deletion_date", "deletion_date") if n in dated), None)
+        eff_col = next((dated[n] for n in ("aocediteffectivedate", "effectivedate") if n in dated), None)
+        del_col = next((dated[n] for n in ("aoceditdeletiondate", "deletiondate") if n in dated), None)
         label, when = release_of(path, release)
         if label:
             yield Meta("release", label, Origin(shown))

@@ -45,7 +45,7 @@ from pathlib import Path
 from kgraph.errors import Origin
 from kgraph.namespaces import is_valid
 from kgraph.records import Code, Edge, Fact, Meta, Problem, Record
-from kgraph.sources._text import CsvRows
+from kgraph.sources._io import CsvRows, decode_text, header_key, read_bytes
 
 TERMS: dict[str, tuple[str, str]] = {
     "officialTitle": ("datatype:string", "The official title or description of a code, as its code set publishes it."),
@@ -89,45 +89,6 @@ REQUIRED = ("code", "grouping", "classification", "specialization")
 EXPECTED = "Code, Grouping (or Type), Classification, Specialization"
 
 
-def decode_text(data: bytes) -> tuple[str, str]:
-    """Text and encoding name: UTF-8 (BOM dropped), else Windows-1252, else Latin-1.
-
-    Older NUCC and CMS files are Windows-1252 (0x92 for an apostrophe); a byte Windows-1252
-    leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) falls back to Latin-1, which decodes anything.
-
-    >>> decode_text("master’s".encode("cp1252"))
-    ('master’s', 'windows-1252')
-    """
-    for encoding, name in (("utf-8-sig", "utf-8"), ("cp1252", "windows-1252")):
-        try:
-            return data.decode(encoding), name
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1"), "latin-1"
-
-
-def open_csv(path: str | Path, shown: str) -> tuple[CsvRows, list[str]] | Problem:
-    """The rows and header of a small CSV in any of the encodings ``decode_text`` reads, or the
-    Problem that refuses it (unreadable, empty, or a header the csv module cannot read).
-
-    The CMS crosswalk and the modifier list are read this way.
-    """
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        return Problem(Origin(shown), f"cannot read file: {exc.strerror or exc}", action="file refused")
-    if not data.strip():
-        return Problem(Origin(shown, 1), "empty file", action="file refused")
-    reader = CsvRows(csv.reader(io.StringIO(decode_text(data)[0], newline="")), shown)
-    header = next(reader, [])
-    return reader.problem or (reader, header)
-
-
-def header_key(name: str) -> str:
-    """How header cells are compared: case, spaces and punctuation do not matter."""
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
 def release_of(path: str | Path) -> str | None:
     """``nucc_taxonomy_251.csv`` -> ``25.1``; ``nucc_taxonomy_90.csv`` -> ``9.0``.
 
@@ -165,7 +126,7 @@ def read(path: str | Path, *, display: str | None = None, release: str | None = 
     """Taxonomy codes, their hierarchy and the source's Meta from one NUCC taxonomy CSV."""
     shown = display or str(path)
     try:
-        data = Path(path).read_bytes()
+        data = read_bytes(path)
     except OSError as exc:
         yield Problem(Origin(shown), f"cannot read file: {exc.strerror or exc}", action="file refused")
         return

@@ -19,7 +19,7 @@ from pathlib import Path
 from kgraph.errors import Origin
 from kgraph.namespaces import is_valid
 from kgraph.records import Code, Edge, Problem, Record
-from kgraph.sources._text import CsvRows, read_text
+from kgraph.sources._io import CsvRows, header_key, read_text
 
 REQUIRED = ("id", "name")
 
@@ -53,7 +53,7 @@ class PayerRegistry:
         return f"PAYER:{pid}" if pid else None
 
 
-def read(path: str | Path, *, display: str | None = None) -> Iterator[Record]:
+def read(path: str | Path, *, display: str | None = None, **_: object) -> Iterator[Record]:
     """Payer nodes and ``kg:partOf`` edges from a payer CSV."""
     registry, records = _parse(path, display)
     yield from records
@@ -83,7 +83,7 @@ def _parse(path: str | Path, display: str | None) -> tuple[PayerRegistry, list[R
         return registry, [reader.problem]
     if not rows:
         return registry, [Problem(Origin(shown, 1), "empty payer file", action="file refused")]
-    header = [h.strip().lower() for h in rows[0][1]]
+    header = [header_key(h) for h in rows[0][1]]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         msg = f"payer file has no column {', '.join(missing)} (header: {', '.join(rows[0][1])})"

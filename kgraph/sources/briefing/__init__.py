@@ -52,7 +52,7 @@ from pathlib import Path
 
 from kgraph.errors import Origin
 from kgraph.records import Problem, Record
-from kgraph.sources._text import read_text
+from kgraph.sources._io import read_text
 from kgraph.sources.briefing import blocks
 from kgraph.sources.briefing.blocks import split_row
 from kgraph.sources.briefing.codes import is_gap
@@ -87,7 +87,8 @@ def reading_of_text(text: str, shown: str, *, payers: PayerRegistry | None = Non
     return read_document(doc, shown, payers)
 
 
-def read(path: str | Path, *, payers: PayerRegistry | None = None, display: str | None = None) -> Iterator[Record]:
+def read(path: str | Path, *, payers: PayerRegistry | None = None, display: str | None = None,
+         **_: object) -> Iterator[Record]:
     """Records of one briefing file. ``display`` is the path shown in origins and messages."""
     yield from reading(path, payers=payers, display=display).records
 
