@@ -22,13 +22,17 @@ from kgraph.changes import ChangesError
 from tests.conftest import DATA
 from tests.shared import SHARED_DATA
 
-ORDER = "Code Descriptions/icd10cm_order_{fy}.txt"
+
+def order_member(fy: int) -> str:
+    """``cms_2022_dx.zip!<folder>/icd10cm_order_2022.txt`` (each year's zip has its own folder name)."""
+    with zipfile.ZipFile(DATA / "icd10cm" / f"cms_{fy}_dx.zip") as z:
+        return f"cms_{fy}_dx.zip!" + next(n for n in z.namelist() if n.endswith(f"icd10cm_order_{fy}.txt"))
 
 
 def order_file(fy: int) -> dict[str, tuple[str, int]]:
     """The CMS order file of a fiscal year: dotless code -> (billable flag, 1-based line)."""
     with zipfile.ZipFile(DATA / "icd10cm" / f"cms_{fy}_dx.zip") as z:
-        text = z.read(ORDER.format(fy=fy)).decode("latin-1")
+        text = z.read(order_member(fy).partition("!")[2]).decode("latin-1")
     return {line[6:13].strip(): (line[14], n) for n, line in enumerate(text.splitlines(), 1)}
 
 
@@ -51,8 +55,8 @@ def test_icd10cm_fy2021_to_fy2022_matches_the_order_files(default_store) -> None
     assert by_kind["deleted"] == {dotted(c) for c in set(old) - set(new)}
     k228 = next(c for c in found if c.code == "ICD10CM:K22.8" and c.change == "became a header")
     assert (k228.since, k228.until, k228.before, k228.after) == ("FY2021", "FY2022", "billable", "header")
-    assert k228.evidence == [f"data/icd10cm/cms_2021_dx.zip!{ORDER.format(fy=2021)}:{old['K228'][1]}",
-                             f"data/icd10cm/cms_2022_dx.zip!{ORDER.format(fy=2022)}:{new['K228'][1]}"]
+    assert k228.evidence == [f"data/icd10cm/{order_member(2021)}:{old['K228'][1]}",
+                             f"data/icd10cm/{order_member(2022)}:{new['K228'][1]}"]
 
 
 def test_a_selection_limits_the_codes_and_a_single_release_says_so(default_store) -> None:

@@ -1,4 +1,5 @@
-"""NUCC Health Care Provider Taxonomy reader: one release CSV -> taxonomy Codes and hierarchy.
+"""NUCC Health Care Provider Taxonomy reader: one release CSV -> taxonomy Codes and hierarchy
+(an archive of every release: ``nucc_archive``).
 
 Input: a NUCC taxonomy CSV of any published layout, v9.0 (2009) to v25.1 (2025). Columns are
 recognised by header name, never by position; these differences are handled:
@@ -30,7 +31,8 @@ Problems: an unreadable or empty file, or one without the Code / Grouping (Type)
 Classification / Specialization columns (a PTP file, say), is refused, naming the header
 expected and the one found; a row whose code does not fit ``^[0-9]{3}[0-9A-Z]{6}X$`` or that
 repeats an earlier code is skipped. Never raises for bad input; imports no RDF library; does not
-read Definition or Notes text into the graph (only the inactive date found in Notes).
+read Definition or Notes text into the graph (only the inactive date found in Notes; the
+archive's version rows keep them for ``kgraph changes``).
 """
 
 from __future__ import annotations
