@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kgraph.changes.model import Change, Changes, span
+from kgraph.changes.model import Change, Changes, begin
 from kgraph.indexes import load_indexes
 from kgraph.rules import releases
 from kgraph.rules.rows import FEE_FIELDS
@@ -27,12 +27,10 @@ NAMES = {"status": "STATUS CODE", "pctc": "PCTC IND", "globalDays": "GLOB DAYS",
 def compare(store: Any, out: Changes, since: str, until: str | None, codes: frozenset[str] | None) -> None:
     """Add the fee-schedule rows whose status or indicators differ between the two sides."""
     ix = load_indexes(store)
-    found = span("mpfs", ix.source("mpfs"), since, until)
-    if isinstance(found, str):
-        out.notes.append(found)
+    found = begin(out, "mpfs", ix.source("mpfs"), since, until)
+    if found is None:
         return
     a_label, b_label = found.labels
-    out.compared["mpfs"] = (a_label, b_label)
 
     def release_of(row: Any) -> Any:
         return ix.sources[row.source]

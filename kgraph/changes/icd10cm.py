@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from kgraph.changes.model import Change, Changes, in_selection, span
+from kgraph.changes.model import Change, Changes, begin, in_selection
 from kgraph.indexes import load_indexes
 from kgraph.rules import icd
 from kgraph.rules.releases import Release
@@ -69,14 +69,12 @@ def compare(store: Any, out: Changes, since: str, until: str | None, codes: froz
     from kgraph.build import sha256_of
 
     loaded, source = fiscal_releases(store)
-    found = span("icd10cm", loaded, since, until)
-    if isinstance(found, str):
-        out.notes.append(found)
+    found = begin(out, "icd10cm", loaded, since, until)
+    if found is None:
         return
     assert source is not None and found.before.decides and found.after.decides
     a, b = found.before.decides, found.after.decides
     fy_a, fy_b = int(a.release[2:]), int(b.release[2:])
-    out.compared["icd10cm"] = (a.release, b.release)
     ix = load_indexes(store)
     titles = _titles(store, fy_a, fy_b)
     rows: list[Change] = []

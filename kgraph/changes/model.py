@@ -155,6 +155,17 @@ def span(kind: str, loaded: Iterable[Release], since: str, until: str | None) ->
     return found
 
 
+def begin(out: Changes, kind: str, loaded: Iterable[Release], since: str, until: str | None) -> Span | None:
+    """The span of one family, recorded in ``out.compared``; None (and a note in ``out.notes``) when
+    there is nothing to compare."""
+    found = span(kind, loaded, since, until)
+    if isinstance(found, str):
+        out.notes.append(found)
+        return None
+    out.compared[kind] = found.labels
+    return found
+
+
 def in_selection(change: Change, codes: frozenset[str] | None) -> bool:
     """Whether a change concerns the selected codes (every change when there is no selection)."""
     return codes is None or any(c in codes for c in change.codes())

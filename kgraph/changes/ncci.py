@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from kgraph.changes.model import Change, Changes, Span, span
+from kgraph.changes.model import Change, Changes, Span, begin
 from kgraph.indexes import Indexes, load_indexes
 from kgraph.rules import ptp, releases
 from kgraph.rules.rows import PTPRow
@@ -44,12 +44,10 @@ def _state(rows: list[PTPRow], day: Any) -> PTPRow | None:
 def compare_ptp(store: Any, out: Changes, since: str, until: str | None, codes: frozenset[str] | None) -> None:
     """Add the PTP edits added, deleted or re-indicated between the two sides."""
     ix = load_indexes(store)
-    found = span("ncci-ptp", ix.source("ncci-ptp"), since, until)
-    if isinstance(found, str):
-        out.notes.append(found)
+    found = begin(out, "ncci-ptp", ix.source("ncci-ptp"), since, until)
+    if found is None:
         return
     a_label, b_label = found.labels
-    out.compared["ncci-ptp"] = (a_label, b_label)
     for r in found.excerpts():
         out.notes.append(f"NCCI PTP: {r.release} is an excerpt ({r.file}): only the pairs it lists are compared; "
                          "it says nothing about the others")
@@ -77,12 +75,10 @@ def compare_ptp(store: Any, out: Changes, since: str, until: str | None, codes: 
 def compare_mue(store: Any, out: Changes, since: str, until: str | None, codes: frozenset[str] | None) -> None:
     """Add the MUE values and adjudication indicators that changed between the two sides."""
     ix = load_indexes(store)
-    found = span("ncci-mue", ix.source("ncci-mue"), since, until)
-    if isinstance(found, str):
-        out.notes.append(found)
+    found = begin(out, "ncci-mue", ix.source("ncci-mue"), since, until)
+    if found is None:
         return
     a_label, b_label = found.labels
-    out.compared["ncci-mue"] = (a_label, b_label)
 
     def release_of(row: Any) -> Any:
         return ix.sources[row.source]

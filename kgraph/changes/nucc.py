@@ -15,7 +15,7 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from kgraph.changes.model import Change, Changes, span
+from kgraph.changes.model import Change, Changes, begin
 from kgraph.namespaces import PREFIXES, curie
 from kgraph.rules.releases import Release, release_start
 
@@ -56,16 +56,15 @@ def compare(store: Any, out: Changes, since: str, until: str | None, codes: froz
         from kgraph.indexes import load_indexes
 
         single = load_indexes(store).source("nucc")
-        out.notes.append(f"NUCC taxonomy: only one version loaded ({', '.join(s.release for s in single) or 'none'}); "
-                         "nothing to compare it with (data/full.toml reads every version from the archive)")
+        out.notes.append(f"NUCC taxonomy: only one version loaded ({', '.join(s.release for s in single)}); nothing "
+                         "to compare it with (data/full.toml reads every version from the archive)" if single else
+                         "NUCC taxonomy: no release loaded; not compared")
         return
-    found = span("nucc", loaded, since, until)
-    if isinstance(found, str):
-        out.notes.append(found)
+    found = begin(out, "nucc", loaded, since, until)
+    if found is None:
         return
     assert found.before.decides and found.after.decides
     a, b = found.before.decides, found.after.decides
-    out.compared["nucc"] = (a.release, b.release)
     old, new = rows[a.release], rows[b.release]
     file = a.file
 
