@@ -16,7 +16,7 @@ from collections import defaultdict
 from typing import Any
 
 from kgraph.changes.model import Change, Changes, begin
-from kgraph.namespaces import PREFIXES, curie
+from kgraph.namespaces import curie
 from kgraph.rules.releases import Release, release_start
 
 #: how NUCC writes that a code is no longer to be used ("Deactivated", "marked inactive", "retired")
@@ -32,11 +32,9 @@ def _rows(store: Any) -> dict[str, dict[str, dict[str, str]]]:
     found: dict[str, dict[str, dict[str, str]]] = defaultdict(dict)
     for row in store.query(q):
         get = {k: (row[k].value if row[k] is not None else "") for k in ("release", "title", "definition", "notes")}
-        iri = row["r"].value
-        local = iri[len(PREFIXES["ROW"]):]
-        member = local.split("/")[1] if local.count("/") >= 2 else ""
-        line = _LINE.search(local)
-        get["where"] = f"{member}:{line[1] if line else '?'}"
+        line = _LINE.search(row["r"].value)
+        # the archive reader reads only the members named so (nucc.RELEASE_RE); the row IRI holds a slug of it
+        get["where"] = f"nucc_taxonomy_{get['release'].replace('.', '')}.csv:{line[1] if line else '?'}"
         found[get["release"]][curie(row["code"].value)] = get
     return found
 
@@ -86,8 +84,9 @@ def compare(store: Any, out: Changes, since: str, until: str | None, codes: froz
                                        y["title"], where(x, y)))
             text_x, text_y = f"{x['definition']} {x['notes']}", f"{y['definition']} {y['notes']}"
             if DEACTIVATED.search(text_y) and not DEACTIVATED.search(text_x):
-                out.rows.append(Change("nucc", "marked deactivated", code, a.release, b.release, "", "definition",
-                                       x["definition"], y["definition"] or y["notes"], where(x, y)))
+                said = "definition" if DEACTIVATED.search(y["definition"]) else "notes"
+                out.rows.append(Change("nucc", "marked deactivated", code, a.release, b.release, "", said,
+                                       x[said], y[said], where(x, y)))
             elif x["definition"] != y["definition"]:
                 out.rows.append(Change("nucc", "redefined", code, a.release, b.release, "", "definition",
                                        x["definition"], y["definition"], where(x, y)))
