@@ -126,13 +126,6 @@ def parse_point(kind: str, value: str | None, loaded: Sequence[Release]) -> date
                        "write a release label such as FY2022, 24.0 or 2024-07-01")
 
 
-def published(rels: list[Release], day: date) -> list[Release]:
-    """The releases out by ``day`` (their date on or before it; all of them when none is): what a
-    meeting on that day had. A file whose rows carry their own dates is not read back into the
-    past: the January 2026 PTP excerpt is not what answered on 2024-07-01."""
-    return [r for r in rels if (r.effective or date.min) <= day] or rels
-
-
 def span(kind: str, loaded: Iterable[Release], since: str, until: str | None) -> Span | str:
     """The two selections to compare for one family, or a note saying why there is nothing to
     compare (no release loaded, only one, or both sides the same releases)."""
@@ -146,8 +139,8 @@ def span(kind: str, loaded: Iterable[Release], since: str, until: str | None) ->
     until_day = parse_point(kind, until, rels) or max(newest, since_day)
     if until_day < since_day:
         raise ChangesError(f"--until {until} is before --since {since}")
-    found = Span(releases.select(published(rels, since_day), since_day),
-                 releases.select(published(rels, until_day), until_day), since_day, until_day)
+    found = Span(releases.select(releases.published(rels, since_day), since_day),
+                 releases.select(releases.published(rels, until_day), until_day), since_day, until_day)
     if len(rels) == 1:
         return f"{name}: only one release loaded ({rels[0].release}); nothing to compare it with"
     if found.same:
