@@ -7,9 +7,11 @@ The public API::
     store = kgraph.open(".kgraph")               # read-only
     kgraph.query(store, "SELECT ...").rows       # SPARQL 1.1, CURIEs in rows
     store.rdflib()                               # rdflib.Dataset on the same Oxigraph store
+    kgraph.changes(store, since="FY2021")        # what changed since a release, per code-set family
 """
 
 from kgraph.build import build
+from kgraph.changes import Change, Changes, ChangesError, changes
 from kgraph.check import CheckResult, ClaimError, check, check_many
 from kgraph.errors import BuildError, CurieError, KGraphError, QueryError, SourceError, StoreError
 from kgraph.export import Exported, export
@@ -23,6 +25,9 @@ from kgraph.viz import ExportError, write_html
 __version__ = "0.1.0"
 
 __all__ = [
+    "Change",
+    "Changes",
+    "ChangesError",
     "CheckResult",
     "ClaimError",
     "check",
@@ -42,6 +47,7 @@ __all__ = [
     "Table",
     "TraversalError",
     "build",
+    "changes",
     "named_queries",
     "neighborhood",
     "open",

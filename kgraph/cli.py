@@ -355,15 +355,24 @@ def path(source: str, target: str, relations: tuple[str, ...], store: Path | Non
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error", show_default=True,
               help="Exit 1 when a finding at or above this severity is found.")
 @click.option("--as-of", "as_of", help="Reference date (YYYY-MM-DD) for judging code-set releases; default today.")
+@click.option("--since", metavar="RELEASE", help="Instead: the briefing rows a change since this release or date "
+                                                 "made wrong (kgraph changes).")
+@click.option("--until", metavar="RELEASE", help="With --since: compare up to this release or date (default newest).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr (problems are still shown).")
 @store_option
 @format_option
 @command
-def validate(fail_on: str, as_of: str | None, quiet: bool, store: Path | None, fmt: str | None) -> None:
+def validate(fail_on: str, as_of: str | None, since: str | None, until: str | None, quiet: bool,
+             store: Path | None, fmt: str | None) -> None:
     """Check the briefings against the official code sets, SHACL shapes and NCCI edits."""
-    from kgraph.progress import for_stream
+    if since:
+        from kgraph.changes.since import validate_since
 
-    findings = kgraph.validate(kgraph.open(store), as_of=as_of, progress=for_stream(quiet=quiet))
+        findings = validate_since(kgraph.open(store), since, until)
+    else:
+        from kgraph.progress import for_stream
+
+        findings = kgraph.validate(kgraph.open(store), as_of=as_of, progress=for_stream(quiet=quiet))
     fmt = _fmt(fmt)
     if fmt == "json":
         click.echo(findings.dumps())
@@ -382,6 +391,76 @@ def validate(fail_on: str, as_of: str | None, quiet: bool, store: Path | None, f
             click.echo(f"data versions: {versions}", err=True)
     if findings.at_least(fail_on):
         sys.exit(1)
+
+
+def selection_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--focus --depth --codes --briefing-codes``: the codes ``changes`` and ``report`` look at."""
+    options = [
+        click.option("--focus", metavar="CODE", help="Only the codes within --depth steps of this code."),
+        click.option("--depth", type=click.IntRange(0, 6), default=1, show_default=True, help="Steps from --focus."),
+        click.option("--codes", "codes_file", type=click.File("r", encoding="utf-8"),
+                     help="Only the codes of this file (one CURIE a line, # comments)."),
+        click.option("--briefing-codes", is_flag=True, help="Only the codes the loaded briefings name."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _codes(codes_file: Any) -> list[str] | None:
+    if codes_file is None:
+        return None
+    return [line.split("#")[0].strip() for line in codes_file if line.split("#")[0].strip()]
+
+
+@main.command()
+@click.option("--since", required=True, metavar="RELEASE",
+              help="The older release (FY2021, 24.0, 2024-07-01) or a date.")
+@click.option("--until", metavar="RELEASE", help="The newer release or date (default: the newest loaded).")
+@click.option("--family", "families", multiple=True,
+              type=click.Choice(["icd10cm", "ncci-ptp", "ncci-mue", "mpfs", "nucc"]),
+              help="Only this family (repeatable).")
+@selection_options
+@click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the changes as one self-contained HTML page.")
+@store_option
+@format_option
+@command
+def changes(since: str, until: str | None, families: tuple[str, ...], focus: str | None, depth: int, codes_file: Any,
+            briefing_codes: bool, html_out: Path | None, store: Path | None, fmt: str | None) -> None:
+    """What changed between two releases or dates: ICD-10-CM, NCCI PTP and MUE, fee schedule, NUCC."""
+    from kgraph.changes import output
+
+    found = kgraph.changes(kgraph.open(store), since, until, codes=_codes(codes_file), focus=focus, depth=depth,
+                           briefing_codes=briefing_codes, families=families or None)
+    fmt = _fmt(fmt)
+    if fmt == "json":
+        click.echo(json.dumps(found.to_json(), indent=1))
+    else:
+        print_table(output.table(found), fmt)
+    for note in found.notes:
+        click.echo(f"note: {note}", err=True)
+    if html_out:
+        html_out.write_text(output.html_page(found, f"Changes since {since}"), encoding="utf-8")
+        click.echo(f"wrote {html_out}: {len(found)} changes", err=True)
+
+
+@main.command()
+@click.option("--since", required=True, metavar="RELEASE", help="The release or date of the last meeting.")
+@click.option("--until", metavar="RELEASE", help="The newer release or date (default: the newest loaded).")
+@selection_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@store_option
+@command
+def report(since: str, until: str | None, focus: str | None, depth: int, codes_file: Any, briefing_codes: bool,
+           output: Path, store: Path | None) -> None:
+    """One self-contained offline HTML page for a review meeting: changes, findings, open notes, pictures."""
+    from kgraph.report import write_report
+
+    done = write_report(kgraph.open(store), output, since=since, until=until, codes=_codes(codes_file), focus=focus,
+                        depth=depth, briefing_codes=briefing_codes)
+    click.echo(f"wrote {output}: {done.changes} changes, {done.findings} findings, {done.notes} open notes, "
+               f"{done.pictures} pictures", err=True)
 
 
 RULE_COLUMNS = ["id", "command", "severity", "meaning", "source"]

@@ -164,6 +164,13 @@ def select(releases: Iterable[Release], day: date) -> Selection:
     return Selection(decides, overrides, covered)
 
 
+def published(loaded: Sequence[Release], day: date) -> list[Release]:
+    """The releases out by ``day`` (their date on or before it; all of them when none is): what a
+    review meeting on that day had (``kgraph changes``). A file whose rows carry their own dates is
+    not read back into the past: the January 2026 PTP excerpt is not what answered on 2024-07-01."""
+    return [r for r in loaded if _when(r) <= day] or list(loaded)
+
+
 def pick(selection: Selection, rows: Sequence[T], release_of: Callable[[T], Release]) -> list[T]:
     """The rows of one pair or code in force by ``selection``: those of the newest release in it
     that lists the pair or code (an excerpt over the complete release); rows of any other loaded

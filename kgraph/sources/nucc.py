@@ -1,4 +1,5 @@
-"""NUCC Health Care Provider Taxonomy reader: one release CSV -> taxonomy Codes and hierarchy.
+"""NUCC Health Care Provider Taxonomy reader: one release CSV -> taxonomy Codes and hierarchy
+(an archive of every release: ``nucc_archive``).
 
 Input: a NUCC taxonomy CSV of any published layout, v9.0 (2009) to v25.1 (2025). Columns are
 recognised by header name, never by position; these differences are handled:
@@ -30,7 +31,8 @@ Problems: an unreadable or empty file, or one without the Code / Grouping (Type)
 Classification / Specialization columns (a PTP file, say), is refused, naming the header
 expected and the one found; a row whose code does not fit ``^[0-9]{3}[0-9A-Z]{6}X$`` or that
 repeats an earlier code is skipped. Never raises for bad input; imports no RDF library; does not
-read Definition or Notes text into the graph (only the inactive date found in Notes).
+read Definition or Notes text into the graph (only the inactive date found in Notes; the
+archive's version rows keep them for ``kgraph changes``).
 """
 
 from __future__ import annotations
@@ -61,6 +63,11 @@ TERMS: dict[str, tuple[str, str]] = {
         "Date from which NUCC marks a taxonomy code inactive, as its Notes state "
         "it ('[1/1/2007: marked inactive]'); the code stays listed in later releases.",
     ),
+    "NUCCVersionRow": ("class", "One row of one NUCC taxonomy version (the all-versions archive): the code, "
+                       "its name, definition and notes as that version prints them."),
+    "taxonomy": ("object", "The NUCC taxonomy code a NUCC version row is about."),
+    "definition": ("datatype:string", "A NUCC taxonomy code's Definition text, as one version prints it."),
+    "nuccNotes": ("datatype:string", "A NUCC taxonomy code's Notes text, as one version prints it."),
 }
 
 #: The notice kept with NUCC data when the file carries none (v14.0 onwards), after nucc.org.
@@ -84,6 +91,7 @@ HEADERS = {
     "displayname": "display",
     "section": "section",
     "notes": "notes",
+    "definition": "definition",
 }
 REQUIRED = ("code", "grouping", "classification", "specialization")
 EXPECTED = "Code, Grouping (or Type), Classification, Specialization"
@@ -123,13 +131,25 @@ def built_name(classification: str, specialization: str) -> str:
 
 
 def read(path: str | Path, *, display: str | None = None, release: str | None = None, **_: object) -> Iterator[Record]:
-    """Taxonomy codes, their hierarchy and the source's Meta from one NUCC taxonomy CSV."""
+    """Taxonomy codes, their hierarchy and the source's Meta from one NUCC taxonomy CSV, or from an
+    archive of every version (``archive.read``: the newest version's codes, and every version's
+    ``NUCCVersionRow`` rows for ``kgraph changes``)."""
     shown = display or str(path)
+    from kgraph.sources import nucc_archive
+
+    if nucc_archive.is_archive(path):
+        yield from nucc_archive.read(Path(path), shown, read_data)
+        return
     try:
         data = read_bytes(path)
     except OSError as exc:
         yield Problem(Origin(shown), f"cannot read file: {exc.strerror or exc}", action="file refused")
         return
+    yield from read_data(data, shown, path, release)
+
+
+def read_data(data: bytes, shown: str, path: str | Path, release: str | None) -> Iterator[Record]:
+    """``read`` of one version's bytes (``path`` names its release and where nucc_file_info.csv is)."""
     padded = len(data) - len(data.rstrip(b"\x00"))
     data = data.rstrip(b"\x00")
     if not data.strip():
