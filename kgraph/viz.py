@@ -15,8 +15,10 @@ CDN and its default mode writes a ``lib/`` folder. Nothing on the page is fetche
 
 Every text from a source reaches the page as JSON data (``<`` ``>`` ``&`` escaped) or as
 HTML-escaped text, and tooltips are built in the browser with ``textContent``: a label holding
-``<script>`` shows as text. Graphs above 300 nodes get positions computed here (a radial layout
-around the focus code) and physics off; above ``max_nodes`` the export raises ``ExportError``.
+``<script>`` shows as text. Every node gets its position here (``kgraph.layout``: by kind around
+the focus up to 300 nodes, radial with code-only labels above) and physics is off; above
+``max_nodes`` the export raises ``ExportError``. The page's ``picture.js`` draws sector titles,
+the PNG and SVG downloads and the printed figure; ``print.css`` lays out the printed page.
 
 This is the only module that imports pyvis. It does not query the store.
 """
@@ -203,7 +205,7 @@ def notebook(G: nx.Graph, *, height: str = "780px", **kwargs: Any) -> Any:
     # wrapped in a div: IPython warns about HTML objects that start with <iframe
     return HTML(f'<div class="kgraph-export"><iframe srcdoc="{html.escape(page, quote=True)}" '
                 f'style="width:100%;height:{_esc(height)};border:1px solid #ddd" '
-                f'sandbox="allow-scripts" title="kgraph graph"></iframe></div>')
+                f'sandbox="allow-scripts allow-downloads" title="kgraph graph"></iframe></div>')
 
 
 def display(G: nx.Graph, **kwargs: Any) -> None:
