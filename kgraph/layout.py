@@ -78,23 +78,27 @@ class Look:
     inside: bool
 
 
+def _em(ch: str) -> float:
+    if ch in "MWmw@%\u2026":
+        return 1.0
+    if ch in " .,:;'|!iljtfI()[]/-":
+        return 0.4
+    return 0.8 if ch.isupper() else 0.65
+
+
+#: em widths of printable ASCII; any other character counts as 1 em
+EM = {chr(c): _em(chr(c)) for c in range(32, 127)} | {"\u2026": 1.0}
+
+
 def label_width(text: str, font: float) -> float:
     """An upper bound of the width in px of ``text`` drawn at ``font`` px in a sans-serif face.
 
     The bounds are DejaVu Sans's advance widths rounded up (M/W 0.99 em, other capitals 0.79,
     lower case and digits 0.64, narrow punctuation 0.34); Liberation Sans and Arial are narrower.
+    Characters outside ASCII count as 1 em.
     """
-    em = 0.0
-    for ch in text:
-        if ch in "MWmw@%\u2026":
-            em += 1.0
-        elif ch in " .,:;'|!iljtfI()[]/-":
-            em += 0.4
-        elif ch.isupper():
-            em += 0.8
-        else:
-            em += 0.65
-    return em * font
+    get = EM.get
+    return sum(get(ch, 1.0) for ch in text) * font
 
 
 def _box(look: Look) -> tuple[float, float, float]:

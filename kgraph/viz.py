@@ -439,7 +439,7 @@ def _json_for_script(data: Any) -> str:
     return text
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=16)  # every file of kgraph/templates/ stays read: an export is timed in bench_viz.py
 def _template(name: str) -> str:
     """A file of the page (``kgraph/templates/export.html|css|js``): the HTML holds ``@@PART@@`` placeholders."""
     return resources.files("kgraph").joinpath("templates", name).read_text(encoding="utf-8")
