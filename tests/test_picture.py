@@ -16,6 +16,7 @@ import pytest
 
 import kgraph
 from kgraph import layout, viz
+from tests import test_viz
 from tests.test_viz import ARTIFACTS, Visit, page_data, synthetic
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -47,18 +48,7 @@ def seed_graph(default_store):
 def seed_graph2(default_store):
     return kgraph.neighborhood(default_store, "CPT:74360", depth=2)
 
-
-@pytest.fixture
-def visit(browser):
-    opened: list[Visit] = []
-
-    def open_(path: Path) -> Visit:
-        opened.append(Visit(browser, path))
-        return opened[-1]
-
-    yield open_
-    for v in opened:
-        v.close()
+visit = test_viz.visit  # the fixture: a page opened from file:// with every other request aborted
 
 
 # ---------------------------------------------------------------- the layout, as the page's data
