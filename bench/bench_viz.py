@@ -2,6 +2,11 @@
 headless Chromium (Debian's chromium, driven by Playwright) takes to show them.
 
 Run: python bench/bench_viz.py [--sizes 100,1000,5000] [--runs 3] [--no-browser]
+     python bench/bench_viz.py --vs REV [--sizes 100,300,1000] [--runs 5]
+
+--vs REV times the export against git revision REV's kgraph package (extracted with ``git
+archive``), each side in its own Python process, alternating A B A B, and prints the median of
+the paired ratios (this tree / REV) per size.
 
 Browser figures are milliseconds from navigation start: "stabilised" is vis-network's
 stabilizationIterationsDone (graphs up to 300 nodes, physics on) or, with physics off (larger
@@ -12,8 +17,12 @@ afterDrawing after that. Every request that is not file: is aborted and counted.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -105,13 +114,61 @@ def browse(files: dict[int, Path], runs: int) -> None:
         browser.close()
 
 
+ROOT = Path(__file__).resolve().parent.parent
+#: one side of a paired run: the median export time of ``runs`` exports of ``synthetic(n)``
+CHILD = """
+import json, statistics, sys, time
+sys.path.insert(0, sys.argv[1])
+from kgraph import viz
+sys.path.insert(0, sys.argv[2])
+from bench_viz import synthetic
+n, runs, out = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+G = synthetic(n)
+viz.to_html(G, max_nodes=max(n, viz.DEFAULT_MAX_NODES))  # warm: templates, vis-network read once
+times = []
+for _ in range(runs):
+    t = time.perf_counter()
+    viz.write_html(G, out, max_nodes=max(n, viz.DEFAULT_MAX_NODES))
+    times.append(time.perf_counter() - t)
+print(json.dumps(statistics.median(times)))
+"""
+
+
+def versus(rev: str, sizes: list[int], runs: int, rounds: int, tmp: Path) -> None:
+    base = tmp / "base"
+    base.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "kgraph"], check=True, capture_output=True)
+    subprocess.run(["tar", "-x", "-C", str(base)], input=archive.stdout, check=True)
+    sides = {"this tree": ROOT, rev: base}
+    env = {**os.environ, "PYTHONPATH": ""}
+    print(f"{'nodes':>6} {'this tree s':>12} {rev + ' s':>14} {'ratio (median of ' + str(rounds) + ' pairs)':>28}")
+    for n in sizes:
+        got: dict[str, list[float]] = {k: [] for k in sides}
+        for r in range(rounds):
+            order = list(sides) if r % 2 == 0 else list(reversed(sides))
+            for name in order:
+                out = subprocess.run([sys.executable, "-c", CHILD, str(sides[name]), str(ROOT / "bench"), str(n),
+                                      str(runs), str(tmp / f"{n}.html")], check=True, capture_output=True,
+                                     text=True, env=env, cwd=tmp)
+                got[name].append(json.loads(out.stdout))
+        ratios = [a / b for a, b in zip(got["this tree"], got[rev], strict=True)]
+        print(f"{n:>6} {statistics.median(got['this tree']):>12.3f} {statistics.median(got[rev]):>14.3f} "
+              f"{statistics.median(ratios):>28.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="100,1000,5000")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--no-browser", action="store_true")
+    ap.add_argument("--vs", metavar="REV", help="time the export against git revision REV, paired")
+    ap.add_argument("--rounds", type=int, default=5, help="paired rounds with --vs")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    if args.vs:
+        with tempfile.TemporaryDirectory() as tmp:
+            versus(args.vs, sizes, args.runs, args.rounds, Path(tmp))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         files = export(sizes, args.runs, Path(tmp))
         if not args.no_browser:

@@ -15,8 +15,10 @@ CDN and its default mode writes a ``lib/`` folder. Nothing on the page is fetche
 
 Every text from a source reaches the page as JSON data (``<`` ``>`` ``&`` escaped) or as
 HTML-escaped text, and tooltips are built in the browser with ``textContent``: a label holding
-``<script>`` shows as text. Graphs above 300 nodes get positions computed here (a radial layout
-around the focus code) and physics off; above ``max_nodes`` the export raises ``ExportError``.
+``<script>`` shows as text. Every node gets its position here (``kgraph.layout``: by kind around
+the focus up to 300 nodes, radial with code-only labels above) and physics is off; above
+``max_nodes`` the export raises ``ExportError``. The page's ``picture.js`` draws sector titles,
+the PNG and SVG downloads and the printed figure; ``print.css`` lays out the printed page.
 
 This is the only module that imports pyvis. It does not query the store.
 """
@@ -25,9 +27,8 @@ from __future__ import annotations
 
 import html
 import json
-import math
 import re
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -37,15 +38,17 @@ from typing import Any
 
 import networkx as nx
 
+from kgraph import layout
 from kgraph.errors import KGraphError
 from kgraph.rules.ptp import indicator_labels
 
 __all__ = ["ExportError", "display", "notebook", "to_html", "write_html"]
 
 DEFAULT_MAX_NODES = 2000
-#: above this many nodes positions are computed in Python and physics is off: measured in
-#: headless Chromium, 1,000 nodes with vis default physics never stabilised (see ARCHITECTURE.md)
-PHYSICS_MAX_NODES = 300
+#: up to this many nodes the picture is laid out by kind (``kgraph.layout.sector_layout``: labels in
+#: full, no two label boxes overlapping); above it a radial layout with code-only labels
+SECTOR_MAX_NODES = layout.SECTOR_MAX_NODES
+PHYSICS_MAX_NODES = SECTOR_MAX_NODES  # the name before issue 18, when smaller graphs ran vis physics
 #: the vis-network build shipped inside the pyvis package
 VIS_DIR = ("lib", "vis-9.1.2")
 
@@ -70,6 +73,8 @@ NODE_STYLES: dict[str, tuple[str, str, str]] = {
     "gap": ("hexagon", "#eeeeee", "#777777"),
 }
 DEFAULT_NODE_STYLE = ("dot", "#d0d0d0", "#666666")
+#: vis-network shapes that hold their label (the others draw it below the shape)
+INSIDE_SHAPES = frozenset({"box", "ellipse", "circle", "database", "text"})
 
 # relation -> (colour, dashes or None, width)
 EDGE_STYLES: dict[str, tuple[str, list[int] | None, float]] = {
@@ -92,9 +97,6 @@ DEFAULT_EDGE_STYLE: tuple[str, list[int] | None, float] = ("#999999", [4, 4], 1.
 FINDING_BORDERS = {"error": "#d62728", "warning": "#ff7f0e"}
 #: modifier indicator -> what it means (kgraph.rules: tables/ncci_indicators.csv)
 MODIFIER_INDICATORS = indicator_labels()
-#: px between neighbouring nodes of a ring, and between rings, in the radial layout
-SPACING = 48.0
-RING_GAP = 170.0
 
 
 class ExportError(KGraphError):
@@ -150,15 +152,21 @@ def to_html(G: nx.Graph, *, title: str | None = None, data_versions: Any = None,
             f"with --focus CODE and a smaller --depth (or fewer --relation), or raise the limit (--max-nodes)")
     by_subject = _findings_by_subject(findings)
     focus = G.graph.get("focus")
-    large = n > PHYSICS_MAX_NODES
-    positions = _radial_layout(G, focus) if large else {}
+    large = n > SECTOR_MAX_NODES
+    sectors: list[dict[str, Any]] = []
+    if large:
+        positions = layout.radial_layout(G, focus)
+    else:
+        positions, sectors = layout.sector_layout(G, focus, lambda node: _look(G, node, focus))
     net = _network(G, by_subject, positions, focus, large)
     data = {
         "nodes": net.nodes,
         "edges": net.edges,
         "options": _options(large),
-        "physics": not large,
+        "physics": False,
         "focus": focus if focus in G else None,
+        "sectors": sectors,
+        "name": _file_stem(focus),
     }
     shown_title = title or (f"kgraph: neighbourhood of {focus}" if focus else "kgraph graph")
     exported = datetime.now(UTC).isoformat(timespec="seconds")
@@ -174,6 +182,9 @@ def to_html(G: nx.Graph, *, title: str | None = None, data_versions: Any = None,
         "VISJS": _vis_asset("vis-network.min.js"),
         "CSS": _template("export.css"),
         "APPJS": _template("export.js"),
+        "FINDINGS": _findings_html(G, by_subject, findings is not None),
+        "PRINTCSS": _template("print.css"),
+        "PICTUREJS": _template("picture.js"),
     }
     # one pass, so nothing inserted is scanned for placeholders again
     return re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], _template("export.html"))
@@ -194,7 +205,7 @@ def notebook(G: nx.Graph, *, height: str = "780px", **kwargs: Any) -> Any:
     # wrapped in a div: IPython warns about HTML objects that start with <iframe
     return HTML(f'<div class="kgraph-export"><iframe srcdoc="{html.escape(page, quote=True)}" '
                 f'style="width:100%;height:{_esc(height)};border:1px solid #ddd" '
-                f'sandbox="allow-scripts" title="kgraph graph"></iframe></div>')
+                f'sandbox="allow-scripts allow-downloads" title="kgraph graph"></iframe></div>')
 
 
 def display(G: nx.Graph, **kwargs: Any) -> None:
@@ -226,8 +237,11 @@ def _network(G: nx.Graph, by_subject: dict[str, list[dict[str, Any]]], positions
             "tip": _node_tip(node, attrs, found),
             "borderWidth": 4 if worst in FINDING_BORDERS else 1.5,
             "size": 24 if node == focus else 14,
-            "font": {"color": "#222222", "size": 16 if node == focus else 13},
+            "font": {"color": "#222222", "size": _font_size(node, focus)},
         }
+        if shape not in INSIDE_SHAPES and not large:
+            # a label below its shape stays legible where an edge passes behind it
+            opts["font"]["background"] = "rgba(255,255,255,0.85)"
         if worst in FINDING_BORDERS:
             border = FINDING_BORDERS[worst]
             opts["finding"] = worst
@@ -286,6 +300,25 @@ def _curves(edges: list[tuple[Any, Any, str, dict[str, Any]]]) -> dict[int, dict
     return out
 
 
+def _font_size(node: Any, focus: Any) -> int:
+    return 16 if node == focus else 13
+
+
+def _look(G: nx.Graph, node: Any, focus: Any) -> layout.Look:
+    """How ``_network`` will draw ``node`` (label lines, font, shape size), for the layout to measure."""
+    attrs = G.nodes[node]
+    kind = str(attrs.get("kind") or "")
+    shape = NODE_STYLES.get(kind, DEFAULT_NODE_STYLE)[0]
+    return layout.Look(lines=tuple(_node_label(node, attrs, kind, False).split("\n")),
+                       font=_font_size(node, focus), size=24 if node == focus else 14,
+                       inside=shape in INSIDE_SHAPES)
+
+
+def _file_stem(focus: Any) -> str:
+    """A file name for the picture's downloads: ``kgraph-CPT_74360``."""
+    return "kgraph-" + (re.sub(r"[^A-Za-z0-9.-]+", "_", str(focus)).strip("_") if focus else "graph")
+
+
 def _node_label(node: Any, attrs: Mapping[str, Any], kind: str, large: bool) -> str:
     label = str(attrs.get("label") or "")
     if kind == "gap":
@@ -338,11 +371,32 @@ def _findings_by_subject(findings: Iterable[Any] | None) -> dict[str, list[dict[
     return out
 
 
+def _findings_html(G: nx.Graph, by_subject: dict[str, list[dict[str, Any]]], given: bool) -> str:
+    """The findings about the picture's nodes as a table (shown on the printed page)."""
+    rows = [(str(node), f) for node in sorted(G, key=str) for f in by_subject.get(str(node), [])]
+    head = '<section id="kg-findings" class="kg-print-only" aria-label="findings"><h2>Findings</h2>'
+    if not given:
+        return (head + "<p>No validation findings were given with this export "
+                "(kgraph export html --findings).</p></section>")
+    if not rows:
+        return head + "<p>Validation found nothing about the codes in this picture.</p></section>"
+    body = "".join(
+        f'<tr class="kg-{_esc(f["severity"])}"><td>{_esc(f["severity"])}</td><td><code>{_esc(node)}</code></td>'
+        f'<td>{_esc(f["rule"])}</td><td>{_esc(f["message"])}</td><td>{_esc(_where(f))}</td></tr>'
+        for node, f in rows)
+    return (f'{head}<table><thead><tr><th>severity</th><th>code</th><th>rule</th><th>message</th><th>where</th></tr>'
+            f'</thead><tbody>{body}</tbody></table></section>')
+
+
 def _worst(found: list[dict[str, Any]]) -> str | None:
     for severity in ("error", "warning", "info"):
         if any(f["severity"] == severity for f in found):
             return severity
     return None
+
+
+def _where(f: dict[str, Any]) -> str:
+    return f"{f['source']}:{f['line']}" if f.get("source") and f.get("line") else str(f.get("source") or "")
 
 
 def _finding_text(f: dict[str, Any]) -> str:
@@ -353,91 +407,8 @@ def _finding_text(f: dict[str, Any]) -> str:
 
 # ---------------------------------------------------------------- layout
 
-def _radial_layout(G: nx.Graph, focus: Any) -> dict[Any, tuple[int, int]]:
-    """Positions in px: each component a radial tree around its focus (or busiest) node.
-
-    Linear in the graph's size. networkx's spring_layout was measured here at 6.4 s for 2,000
-    nodes and 31 s for 5,000 (scipy energy method), too slow for an export.
-    """
-    adj: dict[Any, set[Any]] = {n: set() for n in G}
-    for s, o in G.edges():
-        if s != o:
-            adj[s].add(o)
-            adj[o].add(s)
-    order = {n: (str(G.nodes[n].get("kind") or ""), str(n)) for n in G}
-    roots = sorted(G, key=lambda n: (n != focus, -len(adj[n]), order[n]))
-    placed: set[Any] = set()
-    comps: list[tuple[float, dict[Any, tuple[float, float]]]] = []
-    for root in roots:
-        if root not in placed:
-            radius, pos = _radial_tree(root, adj, order)
-            placed.update(pos)
-            comps.append((radius, pos))
-    # shelf packing of the components, the focus's first
-    row_width = max(max(2 * r for r, _ in comps), math.sqrt(sum((2 * r) ** 2 for r, _ in comps)) * 1.15)
-    out: dict[Any, tuple[int, int]] = {}
-    x = y = row_height = 0.0
-    for radius, pos in comps:
-        if x > 0 and x + 2 * radius > row_width:
-            x, y, row_height = 0.0, y + row_height, 0.0
-        cx, cy = x + radius, y + radius
-        for node, (px, py) in pos.items():
-            out[node] = (round(cx + px), round(cy + py))
-        x += 2 * radius
-        row_height = max(row_height, 2 * radius)
-    return out
-
-
-def _radial_tree(root: Any, adj: dict[Any, set[Any]], order: dict[Any, tuple[str, str]]
-                 ) -> tuple[float, dict[Any, tuple[float, float]]]:
-    children: dict[Any, list[Any]] = {root: []}
-    depth = {root: 0}
-    bfs = [root]
-    queue = deque([root])
-    while queue:
-        node = queue.popleft()
-        for nxt in sorted(adj[node] - depth.keys(), key=order.__getitem__):
-            depth[nxt] = depth[node] + 1
-            children[node].append(nxt)
-            children[nxt] = []
-            bfs.append(nxt)
-            queue.append(nxt)
-    leaves: dict[Any, int] = {}
-    for node in reversed(bfs):
-        leaves[node] = sum(leaves[c] for c in children[node]) or 1
-    # each node gets a wedge proportional to its leaves: the outermost ring is evenly spaced
-    unit = 2 * math.pi / leaves[root]
-    start, angle = {root: 0.0}, {root: 0.0}
-    for node in bfs:
-        a = start[node]
-        for c in children[node]:
-            start[c], angle[c] = a, a + leaves[c] * unit / 2
-            a += leaves[c] * unit
-    rings: dict[int, list[Any]] = defaultdict(list)
-    for node in bfs[1:]:
-        rings[depth[node]].append(node)
-    radius = {root: 0.0}
-    outer = 0.0
-    for d in sorted(rings):
-        ring = sorted(rings[d], key=angle.__getitem__)
-        r = outer + RING_GAP
-        k = 1  # a crowded ring becomes k staggered sub-rings
-        while sum(2 * math.pi * (r + j * SPACING) / SPACING for j in range(k)) < len(ring):
-            k += 1
-        for i, node in enumerate(ring):
-            radius[node] = r + (i % k) * SPACING
-        outer = r + (k - 1) * SPACING
-    pos = {n: (radius[n] * math.cos(angle[n]), radius[n] * math.sin(angle[n])) for n in bfs}
-    return outer + SPACING, pos
-
-
 def _options(large: bool) -> dict[str, Any]:
-    physics: dict[str, Any] = {"enabled": False}
-    if not large:
-        physics = {"enabled": True, "solver": "barnesHut",
-                   "barnesHut": {"gravitationalConstant": -9000, "centralGravity": 0.25, "springLength": 170,
-                                 "springConstant": 0.03, "avoidOverlap": 0.6},
-                   "stabilization": {"enabled": True, "iterations": 400, "updateInterval": 50, "fit": True}}
+    # positions come from kgraph.layout: physics stays off (the page's checkbox can turn it on)
     return {
         "autoResize": True,
         "nodes": {"borderWidth": 1.5, "size": 14, "font": {"face": "sans-serif", "size": 13}},
@@ -445,8 +416,11 @@ def _options(large: bool) -> dict[str, Any]:
                   "font": {"size": 11, "align": "middle", "face": "sans-serif"}},
         "interaction": {"hover": True, "tooltipDelay": 150, "hideEdgesOnDrag": large, "hideEdgesOnZoom": large,
                         "multiselect": True},
-        "layout": {"improvedLayout": not large, "randomSeed": 7},
-        "physics": physics,
+        "layout": {"improvedLayout": False, "randomSeed": 7},
+        "physics": {"enabled": False} if large else {
+            "enabled": False, "solver": "barnesHut", "stabilization": {"enabled": False},
+            "barnesHut": {"gravitationalConstant": -9000, "centralGravity": 0.25, "springLength": 170,
+                          "springConstant": 0.03, "avoidOverlap": 0.6}},
     }
 
 
@@ -465,7 +439,7 @@ def _json_for_script(data: Any) -> str:
     return text
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=16)  # every file of kgraph/templates/ stays read: an export is timed in bench_viz.py
 def _template(name: str) -> str:
     """A file of the page (``kgraph/templates/export.html|css|js``): the HTML holds ``@@PART@@`` placeholders."""
     return resources.files("kgraph").joinpath("templates", name).read_text(encoding="utf-8")

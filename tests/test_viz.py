@@ -172,7 +172,9 @@ def test_hundred_node_graph_exports_with_parallel_edges():
         assert sum("smooth" in e for e in es) == len(es) - 1
     conflicts = [e for e in data["edges"] if e["relation"] == "kg:conflictsWith"]
     assert all(re.fullmatch(r"mod [019]", e["label"]) for e in conflicts)
-    assert data["options"]["physics"]["enabled"] is True and "x" not in data["nodes"][0]
+    # positions from kgraph.layout (issue 18): physics off, every node placed, each on its own spot
+    assert data["options"]["physics"]["enabled"] is False
+    assert len({(n["x"], n["y"]) for n in data["nodes"]}) == 100
 
 
 def test_findings_and_gaps_stand_out(seed_graph):

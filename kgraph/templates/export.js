@@ -41,7 +41,7 @@
   // listeners first, data second: a small graph may finish stabilising while its data is set
   var network = new vis.Network(container, {}, data.options);
   var api = {network: network, nodes: nodes, edges: edges, nodesView: nodesView, edgesView: edgesView,
-             timings: timings, ready: false};
+             timings: timings, ready: false, hooks: {ready: [], refresh: []}};
   window.kgraph = api;
   window.kgraphNetwork = network;
 
@@ -51,6 +51,7 @@
     if (api.ready) { return; }
     network.once("afterDrawing", function () {
       timings.drawn = performance.now(); api.ready = true;
+      api.hooks.ready.forEach(function (fn) { fn(); });
     });
     network.redraw();
   }
@@ -88,6 +89,7 @@
     savePositions();
     nodesView.refresh();
     edgesView.refresh();
+    api.hooks.refresh.forEach(function (fn) { fn(); });
   }
   api.visibleNodeIds = function () { return nodesView.getIds(); };
   api.visibleEdgeIds = function () { return edgesView.getIds(); };
