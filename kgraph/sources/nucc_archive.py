@@ -30,7 +30,7 @@ from pathlib import Path
 from kgraph.errors import Origin
 from kgraph.namespaces import is_valid
 from kgraph.records import Meta, Problem, Record, Ref, Row
-from kgraph.sources._text import CsvRows
+from kgraph.sources._io import CsvRows
 
 SUFFIXES = (".tar", ".tar.xz", ".txz", ".tar.gz", ".tgz")
 
