@@ -21,7 +21,7 @@ from kgraph.fhir import facts
 from kgraph.fhir.facts import Catalog, Runner
 from kgraph.fhir.resources import parameters, part, value
 from kgraph.fhir.systems import BY_ID, FhirError, System, curie, local, split_modifiers, system_for
-from kgraph.rules import icd, ptp
+from kgraph.rules import hcpcs, icd, ptp
 
 ICD = BY_ID["icd-10-cm"]
 _SHORT_TITLE = {"system": "http://terminology.hl7.org/CodeSystem/designation-usage", "code": "display"}
@@ -219,9 +219,8 @@ def icd_verdict(run: Runner, catalog: Catalog, node: str, fy: int, rows: list[di
 def _procedure_verdict(run: Runner, node: str, mods: list[str], day: Date | None,
                        found: dict[str, Any]) -> tuple[bool, str]:
     code = local(node)
-    ended = [d for d in found.get("terminationDate", []) if d and day is not None and d[:10] < day.isoformat()]
+    ended = [d for d in found.get("terminationDate", []) if day is not None and hcpcs.terminated(d, day)]
     if ended:
-        # the HCPCS termination date read as the last day the code is valid: to move into kgraph.rules
         return False, f"{code} was deleted: the HCPCS file ends it on {ended[0][:10]}"
     if mods:
         bad = [m for m in mods if not m or not ns.is_valid("MOD", m)]
