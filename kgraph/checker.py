@@ -38,6 +38,8 @@ class CodeInfo(NamedTuple):
     fee: dict[str, list[FeeRow]] | None
     supports: list[Any] | None
     specialties: list[Any] | None
+    #: (HCPCS termination date, source index) of each loaded HCPCS file that ends the code
+    terminations: tuple[tuple[date, int], ...] = ()
 
 
 #: the memos of ``Shared``: what the rules answered for rows, codes, pairs and dates of one build
@@ -96,7 +98,7 @@ class Shared:
                 self.codes.clear()
             found = self.codes[code] = CodeInfo(code in ix.procedures, ix.code_id.get(code), ix.mue.get(code),
                                                 ix.addon.get(code), ix.fee.get(code), ix.supports.get(code),
-                                                ix.specialties.get(code))
+                                                ix.specialties.get(code), ix.terminations.get(code, ()))
         return found
 
     def fy_choice(self, day: date) -> icd.FYChoice:

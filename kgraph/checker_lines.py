@@ -17,7 +17,7 @@ from typing import Any
 from kgraph import namespaces as ns
 from kgraph.indexes import Indexes, SourceInfo
 from kgraph.records import Severity
-from kgraph.rules import fee, icd, modifiers, releases
+from kgraph.rules import fee, hcpcs, icd, modifiers, releases
 from kgraph.rules.rows import FeeRow
 
 MEDICARE = "PAYER:medicare"
@@ -125,6 +125,15 @@ class LineChecks:
             self.add("warning", "code.unknown", ln.code, f"{ln.code} (line {ln.n}) is in none of the loaded code "
                      f"sets ({self.shared.procedure_sets}): no edit, limit or indicator could be checked for it",
                      codes=[ln.code], lines=[ln.n], explanation=self.searched(*_PROCEDURE_SETS))
+        for ended, source in ln.info.terminations:
+            if hcpcs.terminated(ended, ln.dos):
+                src = self.ix.sources[source]
+                self.add("error", hcpcs.RULE, ln.code, f"{ln.code} (line {ln.n}) was terminated: the HCPCS file "
+                         f"{src.release} ends it on {ended.isoformat()} (TERM DT, the last date it may be reported), "
+                         f"before the date of service {ln.dos.isoformat()}", codes=[ln.code], lines=[ln.n],
+                         explanation=[edge("kg:terminationDate", ln.code, ended.isoformat(), src.file, None,
+                                           release=src.release)])
+                break
 
     def _verdicts(self, ln: Any) -> tuple[dict[str, fee.Verdict] | None, FeeRow | None]:
         rows = ln.info.fee

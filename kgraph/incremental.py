@@ -235,6 +235,7 @@ def update_indexes(database: ox.Store, build_dir: Path, old_build: Path, build_i
         mue={k: [renumbered(r) for r in rows] for k, rows in old.mue.items()},
         addon={k: [renumbered(r) for r in rows] for k, rows in old.addon.items()},
         fee={k: {m: [renumbered(r) for r in rs] for m, rs in rows.items()} for k, rows in old.fee.items()},
+        terminations={k: tuple((d, remap[s]) for d, s in rows) for k, rows in old.terminations.items()},
         modifiers=modifiers, supports=ix._evidence(database, "supports"),
         specialties=ix._evidence(database, "reportedBy"), payer_gaps=ix.payer_gaps(database), payers=payers,
         payer_labels=labels, payer_parent=parents, seconds=round(time.perf_counter() - started, 3),

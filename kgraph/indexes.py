@@ -3,7 +3,7 @@
 Input: a build's pyoxigraph database (``write_indexes``) or an opened ``Store``
 (``load_indexes``). Output: ``<build dir>/indexes/check.pickle`` and the ``Indexes`` object a
 claim check reads: NCCI PTP edits keyed by (column 1, column 2), MUE limits, add-on edits and
-fee-schedule rows by code, ICD-10-CM fiscal years (present, billable) and parents, the known
+fee-schedule rows and HCPCS termination dates by code, ICD-10-CM fiscal years (present, billable) and parents, the known
 procedure codes, modifiers and NUCC taxonomies, briefing evidence (diagnoses supporting a
 procedure, specialties reporting it, payer gaps), the payer registry and the data versions.
 
@@ -58,8 +58,8 @@ from kgraph.sources import registry
 
 #: bump when the layout of the pickled dict changes; an index of another version is not read
 #: (4: typed rows of kgraph.rules.rows, sources with their scope, Evidence and PayerGap rows;
-#: 5: icd_midyear, the mid-year ICD-10-CM releases)
-FORMAT = 5
+#: 5: icd_midyear, the mid-year ICD-10-CM releases; 6: terminations, the HCPCS termination dates)
+FORMAT = 6
 INDEX_DIR = "indexes"
 INDEX_FILE = "check.pickle"
 #: source kinds whose files name existing codes of each kind (kgraph.sources.registry)
@@ -133,6 +133,8 @@ class Indexes:
     seconds: float = 0.0
     #: mid-year ICD-10-CM releases (the April 1 update): what they change against their fiscal year
     icd_midyear: tuple[icd.MidYear, ...] = ()
+    #: procedure code -> (termination date, index into ``sources``) of each loaded HCPCS file that ends it
+    terminations: dict[str, tuple[tuple[date, int], ...]] = field(default_factory=dict)
     code_id: dict[str, int] = field(default_factory=dict, repr=False)
     _children: dict[str, list[str]] | None = field(default=None, repr=False)
     _column2: tuple[array, array] | None = field(default=None, repr=False, compare=False)
@@ -512,7 +514,20 @@ def collect(database: ox.Store, build: str = "", *, progress: Callable[[str], No
         nucc_parent=nucc_parent, supports=_evidence(database, "supports"),
         specialties=_evidence(database, "reportedBy"), payer_gaps=payer_gaps(database), payers=payers,
         payer_labels=labels, payer_parent=parents, icd_midyear=_midyear(database, sources, icd_years),
+        terminations=_terminations(database, src_index),
         seconds=round(time.perf_counter() - started, 3))
+
+
+def _terminations(database: ox.Store, src_index: dict[str, int]) -> dict[str, tuple[tuple[date, int], ...]]:
+    """Procedure code -> (HCPCS termination date, source index) of each loaded HCPCS file that ends it."""
+    q = ('SELECT ?src ?c ?d WHERE { ?src kg:sourceKind "hcpcs" ; kg:graph ?g . '
+         "GRAPH ?g { ?c kg:terminationDate ?d } }")
+    found: dict[str, set[tuple[date, int]]] = defaultdict(set)
+    for src, c, d in _select(database, q):
+        code, day = _curie(c), _date(d.value)
+        if code.startswith(("CPT:", "HCPCS:")) and day is not None:
+            found[code].add((day, src_index.get(_curie(src).partition(":")[2], 0)))
+    return {c: tuple(sorted(v)) for c, v in found.items()}
 
 
 def payer_gaps(database: ox.Store) -> dict[tuple[str, str], list[PayerGap]]:
@@ -653,12 +668,32 @@ def load_indexes(store: Any) -> Indexes:
     """
     key = str(Path(store.build_dir).resolve())
     with _LOCK:
-        found = _CACHE.get(key)
+        found = _saved(key)
         if found is None:
-            found = load_file(index_path(Path(store.build_dir)))
-            if found is None:
-                found = collect(store.ox, Path(store.build_dir).name)
-            if len(_CACHE) >= 4:
-                _CACHE.pop(next(iter(_CACHE)))
-            _CACHE[key] = found
+            found = collect(store.ox, Path(store.build_dir).name)
+            _keep(key, found)
         return found
+
+
+def saved_indexes(build_dir: Path | str) -> Indexes | None:
+    """The indexes in a build directory's index file, loaded once per directory (as ``load_indexes``);
+    None when the file is missing or of another format version (nothing is computed nor cached)."""
+    key = str(Path(build_dir).resolve())
+    with _LOCK:
+        return _saved(key)
+
+
+def _saved(key: str) -> Indexes | None:
+    """The cached or saved indexes of the build directory ``key`` (``_LOCK`` held)."""
+    found = _CACHE.get(key)
+    if found is None:
+        found = load_file(index_path(Path(key)))
+        if found is not None:
+            _keep(key, found)
+    return found
+
+
+def _keep(key: str, found: Indexes) -> None:
+    if len(_CACHE) >= 4:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[key] = found

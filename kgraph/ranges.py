@@ -27,6 +27,7 @@ import pyoxigraph as ox
 
 from kgraph import namespaces as ns
 from kgraph.records import CodeRange
+from kgraph.rules import hcpcs
 from kgraph.rules.icd import fiscal_year
 from kgraph.sources import registry
 
@@ -190,7 +191,6 @@ class Expander:
         keep = set(releases)
         lo = rng.stem or rng.first
         start = bisect.bisect_left(rows, (lo,))
-        reference = day.isoformat() if day else ""
         members: set[str] = set()
         for code, kind, release, term in rows[start:]:
             if rng.stem and not code.startswith(rng.stem) or not rng.stem and code > rng.last:
@@ -200,7 +200,9 @@ class Expander:
             if not rng.stem and (code[0].isalpha() != rng.first[0].isalpha() or
                                  code[-1].isalpha() != rng.first[-1].isalpha()):
                 continue
-            if term and term < (reference or (release[:4] + "-01-01" if release[:4].isdigit() else "")):
+            # ended before the reference date: the briefing's, else January 1 of the release's year
+            reference = day or (date(int(release[:4]), 1, 1) if release[:4].isdigit() else None)
+            if reference is not None and hcpcs.terminated(term, reference):
                 continue
             members.add(f"{rng.prefix}:{code}")
         chosen = ", ".join(f"{k} {r}".strip() for k, r in sorted(keep))

@@ -10,6 +10,9 @@ syntax tree, the named SPARQL queries as text) and fails on what a copy of a rul
 * fiscal-year arithmetic: a comparison of a ``.month``, ``date(..., 10, 1)`` or ``(..., 9, 30)``,
   a string holding ``-10-01``, a function named like a fiscal-year or in-effect rule;
 * a comparison of an ``effective`` or ``deletion`` date (the "edit in effect" rule);
+* an order comparison (``<``, ``>``) of a HCPCS termination date (the "terminated code" rule of
+  ``kgraph.rules.hcpcs``): one that names a ``term`` / ``termination`` date, or filters a
+  comprehension over ``terminationDate`` values;
 * in a ``.rq`` file, an indicator or status literal compared in SPARQL.
 
 ``ALLOWED`` lists the exceptions, each with the reason it is not a copy of a rule.
@@ -28,6 +31,10 @@ INDICATOR_VALUES = {"0", "1", "2", "3", "9"}
 #: names whose presence in a comparison makes an indicator value a billing indicator
 INDICATOR_WORDS = re.compile(r"indicator|mai\b|edit_?type|status|pctc|mult|bilat|asst|surg|mi\b|modifierindicator",
                              re.I)
+#: what a HCPCS termination date is called where it is compared (TERM DT)
+TERMINATION_WORDS = re.compile(r"\bterm\b|terminat|\bended\b", re.I)
+_ORDER = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+
 #: names the old copies of rules had (fiscal_year, _fy, _in_effect, _status, _period, _release_date, _old)
 RULE_FUNCTIONS = re.compile(r"^(_?(fiscal_year|fy|fy_used|in_effect|quarter_end)|_(status|period|release_date|old))$")
 
@@ -71,6 +78,12 @@ def findings(path: Path) -> list[tuple[str, int, str]]:
     source = path.read_text(encoding="utf-8")
     tree = ast.parse(source)
     out: list[tuple[str, int, str]] = []
+    for comp in ast.walk(tree):  # [d for d in found["terminationDate"] if d < day]: the test sits in the ifs
+        if isinstance(comp, ast.comprehension) and TERMINATION_WORDS.search(_text(comp.iter, source)):
+            for test in comp.ifs:
+                for node in ast.walk(test):
+                    if isinstance(node, ast.Compare) and any(isinstance(op, _ORDER) for op in node.ops):
+                        out.append(("termination-compare", node.lineno, _text(node, source)))
     for node in ast.walk(tree):
         if isinstance(node, ast.Compare):
             sides = [node.left, *node.comparators]
@@ -84,6 +97,8 @@ def findings(path: Path) -> list[tuple[str, int, str]]:
                 out.append(("fiscal-month", node.lineno, text))
             if re.search(r"\b(effective|deletion|dele|eff)\b", text) and not re.search(r"is None|is not None", text):
                 out.append(("date-compare", node.lineno, text))
+            if any(isinstance(op, _ORDER) for op in node.ops) and TERMINATION_WORDS.search(text):
+                out.append(("termination-compare", node.lineno, text))
         elif isinstance(node, ast.Dict):
             keys = {k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)}
             if len(keys & STATUS_LETTERS) >= 2 and keys <= STATUS_LETTERS:
@@ -156,11 +171,15 @@ def check(row, dos, edit_type):
     if row.indicator == "9" and dos > row.deletion:
         pass
     severity = "error" if edit_type == "1" else "info"
+    ended = [d for d in row.get("terminationDate", []) if d and d[:10] < dos.isoformat()]
     return date(dos.year, 10, 1), f"{dos.year - 1}-10-01"
 ''', encoding="utf-8")
     kinds = {kind for kind, _, _ in findings(sample)}
     assert kinds >= {"status-dict", "indicator-dict", "rule-function", "fiscal-month", "status-compare",
-                     "indicator-compare", "date-compare", "fiscal-date", "fiscal-string"}
+                     "indicator-compare", "date-compare", "fiscal-date", "fiscal-string", "termination-compare"}
+    ranges = tmp_path / "ranges.py"
+    ranges.write_text("def keep(term, reference):\n    return not (term and term < reference)\n", encoding="utf-8")
+    assert {kind for kind, _, _ in findings(ranges)} == {"termination-compare"}
     rq = tmp_path / "q.rq"
     rq.write_text('SELECT * WHERE { FILTER(?modifierIndicator = "9" && ?date <= ?deletion) }\n', encoding="utf-8")
     assert {k for k, _, _ in sparql_findings(rq)} == {"sparql-indicator", "sparql-dates"}

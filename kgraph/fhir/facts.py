@@ -128,19 +128,48 @@ _CONCEPT = """{ ?c ?p ?o FILTER(?p IN (rdf:type, rdfs:label, kg:officialTitle, k
     UNION { ?o skos:broader ?c BIND(skos:narrower AS ?p) }"""
 
 
-def concept(run: Runner, curie: str, *, years: bool = False) -> dict[str, Any] | None:
-    """Types, labels, titles, parents, children (``child``) and literal properties of a code; None if the
-    graph has no type for it. With ``years`` (ICD-10-CM), also its ``code_history`` rows (``years``).
+_BRIEFINGS = """SELECT DISTINCT ?file WHERE { { ?a rdf:subject ?c } UNION { ?a rdf:object ?c }
+      ?a kg:source ?src . ?src kg:sourceKind "briefing" ; kg:file ?file } ORDER BY ?file"""
 
-    One query, the history in a UNION branch: each query is a round trip to a worker when served.
-    """
-    q = f"SELECT * WHERE {{ {_CONCEPT} }}"
-    terms = {"c": node(curie)}
+
+def _parts() -> dict[str, str]:
+    """The queries ``concept`` can add as UNION branches, by the key their rows go under: the
+    fee-schedule rows (``fee_schedule_indicators``), the MUE rows (``mue_limit``), the briefings."""
+    return {"fee": named("fee_schedule_indicators"), "mue": named("mue_limit"), "briefing": _BRIEFINGS}
+
+
+@cache
+def _concept_text(years: bool, parts: tuple[str, ...]) -> str:
+    branches = [_CONCEPT]
     if years:
-        q = f"SELECT * WHERE {{ {{ {_CONCEPT} }} UNION {{\n{named('code_history')}\n}} }}"
+        branches.append(f"\n{named('code_history')}\n")
+    texts = _parts()
+    # each part's rows carry its key in ?part; a subquery keeps its ORDER BY, and UNION its branches' order
+    branches += [f'{{\n{texts[name]}\n}} BIND("{name}" AS ?part)' for name in parts]
+    if len(branches) == 1:
+        return f"SELECT * WHERE {{ {_CONCEPT} }}"
+    return "SELECT * WHERE { " + " UNION ".join(f"{{ {b} }}" for b in branches) + " }"
+
+
+def concept(run: Runner, curie: str, *, years: bool = False, parts: tuple[str, ...] = ()) -> dict[str, Any] | None:
+    """Types, labels, titles, parents, children (``child``) and literal properties of a code; None if the
+    graph has no type for it. With ``years`` (ICD-10-CM), also its ``code_history`` rows (``years``);
+    with ``parts`` (of ``fee``, ``mue``, ``briefing``), the rows of each of those queries under its
+    name (the rows ``fee_rows``, ``mue_rows`` give; ``briefing``: the file names ``briefings`` gives).
+
+    One query, the history and the parts in UNION branches: each query is a round trip to a worker
+    when served (a procedure's $lookup: one query, not four).
+    """
+    q = _concept_text(years, tuple(parts))
+    terms = {"c": node(curie)}
+    if years or parts:
         terms["code"] = node(curie)
-    out: dict[str, Any] = {"child": [], "years": []}
+    out: dict[str, Any] = {"child": [], "years": [], **{name: [] for name in parts}}
     for r in run(q, terms):
+        if r.get("part") is not None:
+            name = r.pop("part") or ""
+            out[name].append(r["file"] or "" if name == "briefing" else r)
+            continue
         if r.get("fy") is not None:
             out["years"].append(r)
             continue
@@ -230,9 +259,8 @@ def ncci_counts(run: Runner, catalog: Catalog, curie: str, day: Date) -> dict[st
 
 
 def briefings(run: Runner, curie: str) -> list[str]:
-    q = """SELECT DISTINCT ?file WHERE { { ?a rdf:subject ?c } UNION { ?a rdf:object ?c }
-      ?a kg:source ?src . ?src kg:sourceKind "briefing" ; kg:file ?file } ORDER BY ?file"""
-    return [r["file"] or "" for r in run(q, {"c": node(curie)})]
+    """The files of the briefings that state something about a code (as subject or object)."""
+    return [r["file"] or "" for r in run(_BRIEFINGS, {"c": node(curie)})]
 
 
 def is_a(run: Runner, child: str, parent: str) -> bool:

@@ -21,7 +21,7 @@ from kgraph.fhir import facts
 from kgraph.fhir.facts import Catalog, Runner
 from kgraph.fhir.resources import parameters, part, value
 from kgraph.fhir.systems import BY_ID, FhirError, System, curie, local, split_modifiers, system_for
-from kgraph.rules import icd, ptp
+from kgraph.rules import hcpcs, icd, ptp
 
 ICD = BY_ID["icd-10-cm"]
 _SHORT_TITLE = {"system": "http://terminology.hl7.org/CodeSystem/designation-usage", "code": "display"}
@@ -79,7 +79,10 @@ def lookup(run: Runner, catalog: Catalog, system_url: str | None, code: str | No
     system = system_for(system_url)
     base, _mods = split_modifiers(system, code or "")
     node = curie(system, base)
-    found = facts.concept(run, node, years=system is ICD)
+    wanted = set(properties or ())
+    parts = tuple(name for name, props in _PARTS if not wanted or wanted & props) \
+        if system.prefix in ("CPT", "HCPCS") else ()
+    found = facts.concept(run, node, years=system is ICD, parts=parts)
     if not found or f"kg:{system.cls}" not in found.get("type", []):
         raise FhirError(f"{local(node)}: not a code of {system.url} in this build", 404, "not-found")
     day = parse_day(date)
@@ -102,9 +105,8 @@ def lookup(run: Runner, catalog: Catalog, system_url: str | None, code: str | No
                       ("specialization", "specialization"), ("medicareProviderType", "provider-type")):
         props += [_prop(name, v) for v in found.get(key, [])]
     if system.prefix in ("CPT", "HCPCS"):
-        props += _procedure_props(run, catalog, node, day or Date.today(), found, set(properties or ()))
-    if properties:
-        wanted = set(properties)
+        props += _procedure_props(run, catalog, node, day or Date.today(), found, wanted)
+    if wanted:
         props = [p for p in props if p["part"][0]["valueCode"] in wanted]
     return parameters(*out, *props)
 
@@ -123,17 +125,23 @@ def _icd_props(run: Runner, node: str, fy: int, found: dict[str, Any]) -> list[d
     return props
 
 
+#: the rows ``facts.concept`` adds for a procedure, and the properties they give
+_PARTS = (("fee", {"fee-schedule-status", "fee-schedule-indicator"}),
+          ("mue", {"mue-units", "mue-adjudication-indicator"}), ("briefing", {"briefing"}))
+
+
 def _procedure_props(run: Runner, catalog: Catalog, node: str, day: Date, found: dict[str, Any],
                      wanted: set[str]) -> list[dict[str, Any]]:
     """The fee-schedule, MUE, add-on, NCCI and briefing properties of a procedure; only the groups of
-    ``wanted`` when the client named properties (the NCCI count of a hub code is the slow query)."""
+    ``wanted`` when the client named properties (the NCCI count of a hub code is the slow part).
+    The fee-schedule, MUE and briefing rows are those ``facts.concept`` read with the code (its
+    ``parts``); add-on rows and NCCI counts come from the claim-check indexes when served."""
 
     def asked(*names: str) -> bool:
         return not wanted or bool(wanted.intersection(names))
 
     props = []
-    fee = facts.fee_rows(run, node) if asked("fee-schedule-status", "fee-schedule-indicator") else []
-    for row in fee:
+    for row in found.get("fee", []):
         if row["modifier"]:
             row_text = f"modifier {local(row['modifier'])} row: status {row['status']}"
             props.append(_prop("fee-schedule-indicator", row_text))
@@ -142,7 +150,7 @@ def _procedure_props(run: Runner, catalog: Catalog, node: str, day: Date, found:
         for key in ("pctc", "globalDays", "multProc", "bilatSurg", "asstSurg", "coSurg", "teamSurg", "endoBase"):
             if row.get(key):
                 props.append(_prop("fee-schedule-indicator", f"{key}={row[key]}"))
-    for row in facts.mue_rows(run, node) if asked("mue-units", "mue-adjudication-indicator") else []:
+    for row in found.get("mue", []):
         props += [_prop("mue-units", int(row["units"] or 0), "integer"),
                   _prop("mue-adjudication-indicator", row["adjudicationIndicator"], "code")]
     addons = facts.addon_rows(run, catalog, node) if asked("add-on-type", "add-on-primary") else []
@@ -153,8 +161,7 @@ def _procedure_props(run: Runner, catalog: Catalog, node: str, day: Date, found:
         props.append(_prop("ncci-edits-in-effect", counts.pop(ptp.IN_EFFECT, 0), "integer"))
         if counts:
             props.append(_prop("ncci-edits-unknown", sum(counts.values()), "integer"))
-    if asked("briefing"):
-        props += [_prop("briefing", f) for f in facts.briefings(run, node)]
+    props += [_prop("briefing", f) for f in found.get("briefing", [])]
     props += [_prop("added", d, "dateTime") for d in found.get("addedDate", [])]
     props += [_prop("terminated", d, "dateTime") for d in found.get("terminationDate", [])]
     return props
@@ -219,9 +226,8 @@ def icd_verdict(run: Runner, catalog: Catalog, node: str, fy: int, rows: list[di
 def _procedure_verdict(run: Runner, node: str, mods: list[str], day: Date | None,
                        found: dict[str, Any]) -> tuple[bool, str]:
     code = local(node)
-    ended = [d for d in found.get("terminationDate", []) if d and day is not None and d[:10] < day.isoformat()]
+    ended = [d for d in found.get("terminationDate", []) if day is not None and hcpcs.terminated(d, day)]
     if ended:
-        # the HCPCS termination date read as the last day the code is valid: to move into kgraph.rules
         return False, f"{code} was deleted: the HCPCS file ends it on {ended[0][:10]}"
     if mods:
         bad = [m for m in mods if not m or not ns.is_valid("MOD", m)]

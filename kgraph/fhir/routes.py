@@ -23,7 +23,6 @@ import json
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from starlette.applications import Starlette
@@ -35,7 +34,7 @@ from starlette.routing import Route
 from kgraph.errors import KGraphError, QueryError
 from kgraph.fhir import facts, maps, operations, resources, valuesets
 from kgraph.fhir.systems import BY_ID, BY_URL, SYSTEMS, FhirError
-from kgraph.indexes import index_path, load_indexes
+from kgraph.indexes import index_path, saved_indexes
 from kgraph.worker import QueryTimeout, ResultTooLarge, WorkerError
 
 FHIR_JSON = "application/fhir+json"
@@ -85,13 +84,15 @@ class Service:
     def _indexes(self) -> Callable[[], Any] | None:
         """The claim-check indexes of the served build, read in this process on first use (the NCCI
         edit count of a hub code: thousands of rows, too slow through SPARQL); None for a writable
-        server (an update would not reach them) or a build without an index file."""
+        server (an update would not reach them) or a build without an index file; an index file of
+        another format version (a build older than this kgraph) gives None on first use, so the
+        counts come from SPARQL rather than from indexes computed in the server."""
         if self.api.settings.allow_update:
             return None
         build_dir = Path(self.api.pool.database).parent
         if not index_path(build_dir).is_file():
             return None
-        return functools.partial(load_indexes, SimpleNamespace(build_dir=build_dir))
+        return functools.cache(functools.partial(saved_indexes, build_dir))
 
     async def call(self, fn: Callable[..., dict[str, Any]], *args: Any, **kwargs: Any) -> Response:
         """Run an operation in the server's threads (its queries wait on the workers there)."""
