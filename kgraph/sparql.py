@@ -221,8 +221,12 @@ def resolve(name_or_sparql: str, params: dict[str, Any]) -> tuple[str, dict[ox.V
     return text, {}
 
 
-def query(store: Store, name_or_sparql: str, **params: Any) -> Table:
+def query(store: Store, name_or_sparql: str, *, timeout: float | None = None, **params: Any) -> Table:
     """Run SPARQL (or a named query) on a store and return a ``Table``.
+
+    With ``timeout`` (seconds) the query runs in a worker process that is killed at the timeout
+    (``kgraph.worker``: ``QueryTimeout``), under the store's limits; a remote endpoint takes its
+    timeout when it is opened (``kgraph.remote.open_remote``).
 
     >>> import kgraph
     >>> st = kgraph.open(DOCTEST_STORE)
@@ -231,6 +235,11 @@ def query(store: Store, name_or_sparql: str, **params: Any) -> Table:
     ['ICD10CM:C15.9', 'ICD10CM:I85.00']
     """
     text, bindings = resolve(name_or_sparql, params)
+    if timeout is not None and isinstance(store, Store):
+        from kgraph.worker import run
+
+        terms = {k.value: str(v) for k, v in bindings.items()}
+        return Table.from_json(run(store.path, text, terms, timeout=timeout, limits=store.limits))
     # the shape limits and SERVICE / LOAD rules of the store (a remote endpoint guards itself)
     shape = check(text, store.limits) if isinstance(store, Store) else None
     try:
