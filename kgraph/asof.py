@@ -17,6 +17,7 @@ from datetime import date
 
 import networkx as nx
 
+from kgraph import internal_queries as iq
 from kgraph import namespaces as ns
 from kgraph.errors import KGraphError
 from kgraph.rules.icd import before_icd10, fiscal_year, fy_used, icd10_start
@@ -35,10 +36,6 @@ def parse_date(value: str | date) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise KGraphError(f"{value!r}: not a date (YYYY-MM-DD)") from None
-
-
-def _values(nodes: list[str]) -> str:
-    return " ".join(f"<{ns.iri(n)}>" for n in nodes)
 
 
 def filter_graph(store: Store, graph: nx.MultiDiGraph, as_of: str | date) -> None:
@@ -61,27 +58,23 @@ def _filter_icd(store: Store, graph: nx.MultiDiGraph, day: date) -> None:
                                      f"({icd10_start().isoformat()}): no ICD-10-CM code was valid then")
         graph.remove_nodes_from(icd)
         return
-    loaded = sorted(int(r["y"].value) for r in store.query("SELECT DISTINCT ?y WHERE { ?c kg:inFY ?y }"))
+    loaded = sorted(int(r["y"] or 0) for r in iq.select(store, "icd10cm_fiscal_years"))
     if not fy_used(day, loaded).exact:
         graph.graph["as_of_note"] = (f"FY{fy} is outside the loaded ICD-10-CM fiscal years"
                                      f"{f' (FY{min(loaded)}-FY{max(loaded)})' if loaded else ''}; "
                                      "diagnoses were not filtered")
         return
-    q = f"SELECT DISTINCT ?c WHERE {{ VALUES ?c {{ {_values(icd)} }} ?c kg:inFY {fy} }}"
-    present = {ns.curie(r["c"].value) for r in store.query(q)}
+    present = {r["c"] for r in iq.select(store, "codes_in_fiscal_year", c=icd, fy=fy)}
     graph.remove_nodes_from([n for n in icd if n not in present])
 
 
 def _releases(store: Store) -> dict[str, Release]:
     """The loaded NCCI PTP sources by graph IRI, as the rules' ``Release`` rows."""
-    q = ("SELECT ?g ?s ?file ?release ?eff ?layout ?scope WHERE { ?s kg:sourceKind \"ncci-ptp\" ; kg:graph ?g . "
-         "OPTIONAL { ?s kg:file ?file } OPTIONAL { ?s kg:release ?release } OPTIONAL { ?s kg:effective ?eff } "
-         "OPTIONAL { ?s kg:layout ?layout } OPTIONAL { ?s kg:scope ?scope } }")
     out = {}
-    for r in store.query(q):
-        text = {k: (r[k].value if r[k] is not None else "") for k in ("file", "release", "eff", "layout", "scope")}
+    for r in iq.select(store, "ptp_releases"):
+        text = {k: r[k] or "" for k in ("file", "release", "eff", "layout", "scope")}
         when = _date(text["eff"]) or release_start("ncci-ptp", text["release"])
-        out[r["g"].value] = Release(ns.curie(r["s"].value).partition(":")[2], "ncci-ptp", text["file"],
+        out[r["g"] or ""] = Release((r["s"] or "").partition(":")[2], "ncci-ptp", text["file"],
                                     text["release"], when, text["layout"], text["scope"] or "complete")
     return out
 
@@ -94,19 +87,13 @@ def _date(text: str) -> date | None:
 
 
 def _rows(store: Store, pairs: list[tuple[str, str]], sources: dict[str, Release]) -> list[PTPRow]:
-    values = " ".join(f"(<{ns.iri(a)}> <{ns.iri(b)}>)" for a, b in pairs)
-    q = (f"SELECT ?a ?b ?mi ?eff ?del ?g WHERE {{ VALUES (?a ?b) {{ {values} }} "
-         "?r kg:column1 ?a ; kg:column2 ?b ; kg:modifierIndicator ?mi . "
-         "OPTIONAL { ?r kg:effectiveDate ?eff } OPTIONAL { ?r kg:deletionDate ?del } "
-         "GRAPH ?g { ?r kg:column1 ?a } }")
     out = []
-    for r in store.query(q):
-        source = sources.get(r["g"].value)
+    for r in iq.select(store, "ptp_rows_of_pairs", **{"a,b": pairs}):
+        source = sources.get(r["g"] or "")
         if source is None:
             continue
-        out.append(PTPRow(ns.curie(r["a"].value), ns.curie(r["b"].value), r["mi"].value,
-                          _date(r["eff"].value) if r["eff"] else None, _date(r["del"].value) if r["del"] else None,
-                          "", source, 0))
+        out.append(PTPRow(r["a"] or "", r["b"] or "", r["mi"] or "", _date(r["eff"]) if r["eff"] else None,
+                          _date(r["del"]) if r["del"] else None, "", source, 0))
     return out
 
 
@@ -148,6 +135,4 @@ def _filter_ptp(store: Store, graph: nx.MultiDiGraph, day: date) -> None:
 
 def _focus_row_pairs(store: Store, focus: str) -> list[tuple[str, str]]:
     """Pairs of every PTP row of the focus code, including edits deleted before the file's date."""
-    q = (f"SELECT DISTINCT ?a ?b WHERE {{ {{ ?r kg:column1 <{ns.iri(focus)}> }} UNION "
-         f"{{ ?r kg:column2 <{ns.iri(focus)}> }} ?r kg:column1 ?a ; kg:column2 ?b }}")
-    return [(ns.curie(r["a"].value), ns.curie(r["b"].value)) for r in store.query(q)]
+    return [(r["a"] or "", r["b"] or "") for r in iq.select(store, "ptp_pairs_of_code", code=focus)]

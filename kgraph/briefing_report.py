@@ -22,16 +22,13 @@ def registry_for(store: Any = None, manifest: Path | None = None) -> payers.Paye
     """The payer registry a build would use: the store's payer sources, else a manifest's payer files."""
     registry = payers.PayerRegistry()
     if store is not None:
-        q = """SELECT ?code ?label ?alias ?parent WHERE { ?src kg:sourceKind "payers" ; kg:graph ?g .
-               GRAPH ?g { ?p a kg:Payer ; kg:code ?code OPTIONAL { ?p rdfs:label ?label }
-               OPTIONAL { ?p kg:alias ?alias } OPTIONAL { ?p kg:partOf ?parent } } }"""
-        for row in store.query(q):
-            pid = row["code"].value
+        for row in store.select("payer_registry"):
+            pid = row["code"] or ""
             for name in (pid, row["label"], row["alias"]):
                 if name is not None:
-                    registry.by_key.setdefault(payers.name_key(getattr(name, "value", name)), pid)
+                    registry.by_key.setdefault(payers.name_key(name), pid)
             if row["label"] is not None:
-                registry.names[pid] = row["label"].value
+                registry.names[pid] = row["label"]
         return registry
     from kgraph.build import DEFAULT_MANIFEST, BuildError, _registry, read_manifest
 

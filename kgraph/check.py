@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 from typing import IO, Any
 
 import orjson
@@ -435,6 +436,20 @@ def read_claims(stream: IO[str], *, display: str = "<claims>") -> Iterator[dict[
     """Claims from JSON Lines, one object per line (blank lines skipped), streamed; a line that is
     not a JSON object yields a ``ClaimError`` naming ``display`` and its 1-based line."""
     return claims_from(enumerate(stream, start=1), display=display)
+
+
+def read_claim_file(path: Path) -> Any:
+    """A claim file written as one JSON document: a claim (an object) or a batch (a list of them).
+
+    Raises ``ClaimError`` naming the file and line of a JSON error, or why it cannot be read.
+    JSON Lines batches are read by ``read_claims``, as they stream.
+    """
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ClaimError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg} (column {exc.colno})") from None
+    except OSError as exc:
+        raise ClaimError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
 def claims_from(numbered: Iterable[tuple[int, str]], *, display: str = "<claims>") -> Iterator[dict[str, Any] |

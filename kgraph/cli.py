@@ -10,7 +10,6 @@ traceback. This is the only module that imports click.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -20,28 +19,23 @@ from typing import Any, cast
 import click
 
 import kgraph
-from kgraph.errors import BuildError, KGraphError
-from kgraph.sparql import Table
-
-FORMATS = ("table", "json", "csv", "tsv")
-
-
-def _fail(exc: KGraphError) -> None:
-    for problem in getattr(exc, "problems", []):
-        click.echo(str(problem), err=True)
-    click.echo(f"error: {exc}", err=True)
-    sys.exit(1)
+from kgraph import output
+from kgraph.errors import KGraphError
+from kgraph.output import FORMATS, emit, table_of
 
 
 def command(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turns a ``KGraphError`` into ``error: message`` and exit code 1."""
+    """The one error path: a ``KGraphError`` prints its problems, then ``error: message``, exit code 1."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except KGraphError as exc:
-            _fail(exc)
+            for problem in getattr(exc, "problems", []):
+                click.echo(str(problem), err=True)
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
 
     return wrapper
 
@@ -54,10 +48,6 @@ def store_option(func: Callable[..., Any]) -> Callable[..., Any]:
 def format_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
                         help="Output format (default: table on a terminal, else json).")(func)
-
-
-def _fmt(fmt: str | None) -> str:
-    return fmt or ("table" if sys.stdout.isatty() else "json")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -76,18 +66,11 @@ def _counts_rows(counts: dict[str, Any]) -> list[dict[str, str | None]]:
     return rows
 
 
-def _print_counts(info: dict[str, Any], fmt: str) -> None:
+def _print_counts(info: dict[str, Any], fmt: str | None) -> None:
     counts = info.get("counts", {})
-    if fmt == "json":
-        click.echo(json.dumps({"build": info.get("id"), "built_at": info.get("built_at"), **counts,
-                               "refused": info.get("refused", []),
-                               "problems": len(info.get("problems", []))}, indent=2))
-        return
-    table = Table(["group", "name", "count"], {}, _counts_rows(counts))
-    if fmt in ("csv", "tsv"):
-        click.echo(table.to_csv("," if fmt == "csv" else "\t"), nl=False)
-    else:
-        click.echo(table.to_text())
+    emit(table_of(["group", "name", "count"], _counts_rows(counts)), output.resolve(fmt),
+         {"build": info.get("id"), "built_at": info.get("built_at"), **counts, "refused": info.get("refused", []),
+          "problems": len(info.get("problems", []))}, indent=2)
 
 
 @main.command()
@@ -108,23 +91,17 @@ def build(manifest: Path | None, briefings: tuple[Path, ...], briefing_dirs: tup
     """Build the store from a manifest (and extra briefings); prints counts."""
     from kgraph.progress import for_stream
 
-    def say(message: str) -> None:
-        click.echo(message, err=True)
-
-    try:
-        built = kgraph.build(manifest, store=store, briefings=tuple(str(b) for b in briefings),
-                             briefing_dirs=tuple(str(d) for d in briefing_dirs), keep_going=keep_going,
-                             strict=strict, progress=for_stream(quiet=quiet))
-    except BuildError as exc:
-        _fail(exc)
-        return
+    say = output.progress()
+    built = kgraph.build(manifest, store=store, briefings=tuple(str(b) for b in briefings),
+                         briefing_dirs=tuple(str(d) for d in briefing_dirs), keep_going=keep_going,
+                         strict=strict, progress=for_stream(quiet=quiet))
     for problem in built.info.get("problems", []):
         say(problem)
     for refused in built.info.get("refused", []):
         say(f"warning: {refused} was refused and left out of this build (--keep-going)")
     if not quiet:
         _say_readings(built.info, say)
-    _print_counts(built.info, _fmt(fmt))
+    _print_counts(built.info, fmt)
 
 
 def _say_readings(info: dict[str, Any], say: Callable[[str], None]) -> None:
@@ -146,22 +123,20 @@ def briefing_cmd(file: Path, store: Path | None, strict: bool, fmt: str | None) 
     from kgraph.briefing_report import explain, rows
 
     report = explain(file, store=kgraph.open(store) if store else None)
-    fmt = _fmt(fmt)
-    if fmt == "json":
-        click.echo(json.dumps(report, indent=1))
-    elif report["refused"]:
-        click.echo(f"error: {report['problems'][-1]['message']}", err=True)
-    else:
-        s = report["summary"]
+    fmt = output.resolve(fmt)
+    if report["refused"] and fmt != "json":
+        raise KGraphError(report["problems"][-1]["message"])
+    if fmt != "json":
         click.echo(f"{report['file']}: {report['format']} ({report['why']}); subject {report['subject'] or 'none'}"
                    + (f", dated {report['date']}" if report["date"] else ""), err=fmt != "table")
-        print_table(Table(["line", "what", "status", "codes", "edges", "problems"], {}, rows(report)), fmt)
-        if fmt == "table":
-            for problem in report["problems"]:
-                click.echo(f"{problem['severity']}: {problem['message']}", err=True)
-            click.echo(f"{s['tables_read']} of {s['tables']} tables read; {s['rows_read']} rows read + "
-                       f"{s['rows_skipped']} rows skipped = {s['rows']} rows; {s['normalisations']} normalisations",
-                       err=True)
+    emit(table_of(["line", "what", "status", "codes", "edges", "problems"], rows(report)), fmt, report)
+    if fmt == "table":
+        s = report["summary"]
+        for problem in report["problems"]:
+            click.echo(f"{problem['severity']}: {problem['message']}", err=True)
+        click.echo(f"{s['tables_read']} of {s['tables']} tables read; {s['rows_read']} rows read + "
+                   f"{s['rows_skipped']} rows skipped = {s['rows']} rows; {s['normalisations']} normalisations",
+                   err=True)
     if report["refused"] or strict and (report["summary"]["rows_skipped"] or
                                         report["summary"]["tables_read"] < report["summary"]["tables"]):
         sys.exit(1)
@@ -173,7 +148,7 @@ def briefing_cmd(file: Path, store: Path | None, strict: bool, fmt: str | None) 
 @command
 def stats(store: Path | None, fmt: str | None) -> None:
     """Counts by node kind and by relation for an existing store."""
-    _print_counts(kgraph.open(store).info, _fmt(fmt))
+    _print_counts(kgraph.open(store).info, fmt)
 
 
 def _params(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -245,15 +220,6 @@ def _target(store: Path | None, endpoint: str | None, user: str | None, timeout:
     return kgraph.open(store)
 
 
-def print_table(table: Table, fmt: str) -> None:
-    if fmt == "json":
-        click.echo(json.dumps(table.json, indent=1))
-    elif fmt in ("csv", "tsv"):
-        click.echo(table.to_csv("," if fmt == "csv" else "\t"), nl=False)
-    else:
-        click.echo(table.to_text())
-
-
 @main.command()
 @click.argument("sparql", required=False)
 @click.option("--name", help="Run the named query NAME (see 'kgraph queries').")
@@ -275,19 +241,11 @@ def query(sparql: str | None, name: str | None, params: tuple[str, ...], file: A
         raise click.UsageError("give exactly one of SPARQL, --name NAME or --file FILE")
     text = name or (file.read() if file else sparql)
     assert text is not None
-    if timeout and not endpoint:
-        from kgraph.sparql import resolve
-        from kgraph.worker import run
-
-        query_text, bindings = resolve(text, _params(params))
-        terms = {k.value: str(v) for k, v in bindings.items()}
-        table = Table.from_json(run(store, query_text, terms, timeout=timeout, limits=limits))
-    else:
-        target = _target(store, endpoint, user, timeout)
-        if not endpoint:  # a remote endpoint applies its own limits
-            target.limits = limits
-        table = kgraph.query(target, text, **_params(params))
-    print_table(table, _fmt(fmt))
+    target = _target(store, endpoint, user, timeout)
+    if not endpoint:  # a remote endpoint applies its own limits (and its own timeout, given above)
+        target.limits = limits
+    table = kgraph.query(target, text, timeout=None if endpoint else timeout, **_params(params))
+    emit(table, output.resolve(fmt))
 
 
 @main.command()
@@ -299,26 +257,19 @@ def queries(fmt: str | None) -> None:
         {"name": q.name, "parameters": ", ".join(f"{k}: {v}" for k, v in q.params.items()),
          "description": q.description}
         for q in kgraph.named_queries().values()]
-    table = Table(["name", "parameters", "description"], {}, rows)
-    if _fmt(fmt) == "json":
-        click.echo(json.dumps(rows, indent=1))
-    else:
-        print_table(table, _fmt(fmt))
+    emit(table_of(["name", "parameters", "description"], rows), output.resolve(fmt), rows)
 
 
-def _print_graph(graph: Any, fmt: str) -> None:
+def _print_graph(graph: Any, fmt: str | None) -> None:
     from kgraph.traverse import to_json
 
     data = to_json(graph)
-    if fmt == "json":
-        click.echo(json.dumps(data, indent=1))
-        return
     rows: list[dict[str, str | None]] = [
         {"source": e["source"], "relation": e["relation"], "target": e["target"],
          "qualifiers": "; ".join(f"{k}={v}" for k, v in sorted(e["qualifiers"].items())),
          "evidence": ", ".join(f"{ev['source']}:{ev['line']}" for ev in e["evidence"])}
         for e in data["edges"]]
-    print_table(Table(["source", "relation", "target", "qualifiers", "evidence"], {}, rows), fmt)
+    emit(table_of(["source", "relation", "target", "qualifiers", "evidence"], rows), output.resolve(fmt), data)
 
 
 @main.command()
@@ -336,7 +287,7 @@ def neighbors(code: str, depth: int, relations: tuple[str, ...], as_of: str | No
     """The neighbourhood of a code (CURIE or bare code) with qualifiers and evidence."""
     graph = kgraph.neighborhood(kgraph.open(store), code, depth=depth, relations=list(relations) or None,
                                 as_of=as_of, max_edges=max_edges)
-    _print_graph(graph, _fmt(fmt))
+    _print_graph(graph, fmt)
 
 
 @main.command()
@@ -348,7 +299,7 @@ def neighbors(code: str, depth: int, relations: tuple[str, ...], as_of: str | No
 @command
 def path(source: str, target: str, relations: tuple[str, ...], store: Path | None, fmt: str | None) -> None:
     """The shortest typed path between two codes."""
-    _print_graph(kgraph.path(kgraph.open(store), source, target, relations=list(relations) or None), _fmt(fmt))
+    _print_graph(kgraph.path(kgraph.open(store), source, target, relations=list(relations) or None), fmt)
 
 
 @main.command()
@@ -373,22 +324,15 @@ def validate(fail_on: str, as_of: str | None, since: str | None, until: str | No
         from kgraph.progress import for_stream
 
         findings = kgraph.validate(kgraph.open(store), as_of=as_of, progress=for_stream(quiet=quiet))
-    fmt = _fmt(fmt)
-    if fmt == "json":
-        click.echo(findings.dumps())
-    else:
-        rows: list[dict[str, str | None]] = [
-            {"severity": f.severity, "rule": f.rule, "subject": f.subject,
-             "where": f"{f.source}:{f.line}" if f.source else "", "message": f.message,
-             "suggestion": " ".join(f.suggestion)} for f in findings]
-        columns = ["severity", "rule", "subject", "where", "message", "suggestion"]
-        table = Table(columns, {}, rows)
-        if fmt in ("csv", "tsv"):
-            click.echo(table.to_csv("," if fmt == "csv" else "\t"), nl=False)
-        else:
-            click.echo(table.to_text(max_width=200 if not sys.stdout.isatty() else 90))
-            versions = ", ".join(f"{k} {v}" for k, v in findings.data_versions.items())
-            click.echo(f"data versions: {versions}", err=True)
+    fmt = output.resolve(fmt)
+    rows: list[dict[str, str | None]] = [
+        {"severity": f.severity, "rule": f.rule, "subject": f.subject,
+         "where": f"{f.source}:{f.line}" if f.source else "", "message": f.message,
+         "suggestion": " ".join(f.suggestion)} for f in findings]
+    table = table_of(["severity", "rule", "subject", "where", "message", "suggestion"], rows)
+    emit(table, fmt, findings.dumps() if fmt == "json" else None, width=output.wide())
+    if fmt == "table":
+        output.data_versions(findings.data_versions)
     if findings.at_least(fail_on):
         sys.exit(1)
 
@@ -429,19 +373,15 @@ def _codes(codes_file: Any) -> list[str] | None:
 def changes(since: str, until: str | None, families: tuple[str, ...], focus: str | None, depth: int, codes_file: Any,
             briefing_codes: bool, html_out: Path | None, store: Path | None, fmt: str | None) -> None:
     """What changed between two releases or dates: ICD-10-CM, NCCI PTP and MUE, fee schedule, NUCC."""
-    from kgraph.changes import output
+    from kgraph.changes import output as changes_output
 
     found = kgraph.changes(kgraph.open(store), since, until, codes=_codes(codes_file), focus=focus, depth=depth,
                            briefing_codes=briefing_codes, families=families or None)
-    fmt = _fmt(fmt)
-    if fmt == "json":
-        click.echo(json.dumps(found.to_json(), indent=1))
-    else:
-        print_table(output.table(found), fmt)
+    emit(changes_output.table(found), output.resolve(fmt), found.to_json())
     for note in found.notes:
         click.echo(f"note: {note}", err=True)
     if html_out:
-        html_out.write_text(output.html_page(found, f"Changes since {since}"), encoding="utf-8")
+        html_out.write_text(changes_output.html_page(found, f"Changes since {since}"), encoding="utf-8")
         click.echo(f"wrote {html_out}: {len(found)} changes", err=True)
 
 
@@ -474,10 +414,7 @@ def rules_command(fmt: str | None) -> None:
     from kgraph.rules import registry
 
     rows: list[dict[str, str | None]] = [dict(r._asdict()) for r in registry()]
-    if _fmt(fmt) == "json":
-        click.echo(json.dumps(rows, indent=1))
-    else:
-        print_table(Table(RULE_COLUMNS, {}, rows), _fmt(fmt))
+    emit(table_of(RULE_COLUMNS, rows), output.resolve(fmt), rows)
 
 
 @main.group()
@@ -626,24 +563,13 @@ def push(endpoint: str, graph_store: str | None, user: str | None, chunk: int, n
     resume a push that failed."""
     from kgraph.remote import push as push_store
 
-    tty = sys.stderr.isatty()
-
-    def say(message: str) -> None:
-        if tty and message.startswith("  "):
-            click.echo(f"\r{message}\x1b[K", nl=False, err=True)
-        else:
-            click.echo(("\r\x1b[K" if tty else "") + message, err=True)
-
     report = push_store(kgraph.open(store), endpoint, graph_store_url=graph_store, auth=_auth(user),
-                        chunk_triples=chunk, progress=say, verify=not no_verify)
+                        chunk_triples=chunk, progress=output.progress(), verify=not no_verify)
     summary = {"endpoint": report.endpoint, "graph_store": report.graph_store, "graphs": report.graphs,
                "triples": report.triples, "sent": report.sent, "chunks": report.chunks, "resumed": report.resumed,
                "seconds": round(report.seconds, 2), "triples_per_second": round(report.triples_per_second)}
-    if _fmt(fmt) == "json":
-        click.echo(json.dumps(summary, indent=1))
-    else:
-        rows: list[dict[str, str | None]] = [{"name": k, "value": str(v)} for k, v in summary.items()]
-        print_table(Table(["name", "value"], {}, rows), _fmt(fmt))
+    rows: list[dict[str, str | None]] = [{"name": k, "value": str(v)} for k, v in summary.items()]
+    emit(table_of(["name", "value"], rows), output.resolve(fmt), summary)
 
 
 CHECK_COLUMNS = ["claim", "status", "severity", "rule", "lines", "message", "evidence"]
@@ -676,14 +602,13 @@ def check(claims: Path | None, line_specs: tuple[str, ...], diagnoses: tuple[str
     (with --dx, --payer, --date ...) for one claim. Exits 1 when a claim fails or cannot be read.
     """
     import contextlib
-    import csv
     import datetime
 
-    from kgraph.check import ClaimError, check_many, dumps_line, parse_line_spec, read_claims
+    from kgraph.check import ClaimError, check_many, dumps_line, parse_line_spec, read_claim_file, read_claims
 
     if bool(claims) == bool(line_specs):
         raise click.UsageError("give a claims file (CLAIMS) or --line CODE ..., not both")
-    fmt = _fmt(fmt)
+    fmt = output.resolve(fmt)
     st = kgraph.open(store)
     batch = False
     files = contextlib.ExitStack()
@@ -720,30 +645,19 @@ def check(claims: Path | None, line_specs: tuple[str, ...], diagnoses: tuple[str
                 return
             results = check_many(st, read_claims(handle, display=display))
         else:
-            try:
-                data = json.loads(claims.read_text(encoding="utf-8"))
-            except json.JSONDecodeError as exc:
-                raise ClaimError(f"{claims}:{exc.lineno}: not valid JSON: {exc.msg} (column {exc.colno})") from None
-            except OSError as exc:
-                raise ClaimError(f"{claims}: cannot read: {exc.strerror or exc}") from None
+            data = read_claim_file(claims)
             batch = isinstance(data, list)
             results = check_many(st, data) if batch else iter([kgraph.check(st, data)])
     bad = False
-    writer = csv.DictWriter(sys.stdout, CHECK_COLUMNS, delimiter="," if fmt == "csv" else "\t",
-                            lineterminator="\n") if fmt in ("csv", "tsv") else None
-    if writer:
-        writer.writeheader()
+    printed = output.Rows(CHECK_COLUMNS, fmt)
     with files:
         for result in results:
             bad = bad or result.status in ("fail", "error")
             if fmt == "json":
                 click.echo(dumps_line(result) if batch else result.dumps(indent=1))
-            elif writer:
-                writer.writerows(result.rows())
-            else:
-                width = 200 if not sys.stdout.isatty() else 90
-                click.echo(Table(CHECK_COLUMNS, {}, result.rows()).to_text(max_width=width))
-                versions = ", ".join(f"{k} {v}" for k, v in result.data_versions.items())
-                click.echo(f"data versions: {versions}", err=True)
+                continue
+            printed.write(result.rows())
+            if fmt == "table":
+                output.data_versions(result.data_versions)
     if bad:
         sys.exit(1)

@@ -21,10 +21,10 @@ import bisect
 import itertools
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 import pyoxigraph as ox
 
+from kgraph import internal_queries as iq
 from kgraph import namespaces as ns
 from kgraph.records import CodeRange
 from kgraph.rules import hcpcs
@@ -49,13 +49,6 @@ class Expansion:
     against: str = ""
     problem: str = ""
     severity: str = "warning"
-
-
-def _select(database: ox.Store, sparql: str) -> list[tuple[Any, ...]]:
-    prefixes = "".join(f"PREFIX {p}: <{u}>\n" for p, u in ns.PREFIXES.items())
-    result = database.query(prefixes + sparql, use_default_graph_as_union=True)
-    assert isinstance(result, ox.QuerySolutions)
-    return [tuple(row) for row in result]
 
 
 def _categories(first: str, last: str) -> list[str]:
@@ -93,10 +86,9 @@ class Expander:
 
     def icd_years(self) -> list[int]:
         if self._years is None:
-            rows = _select(self.database, 'SELECT ?h WHERE { ?s kg:sourceKind "icd10cm" ; kg:history ?h }')
             years: set[int] = set()
-            for (history,) in rows:
-                first, _, last = history.value.replace("FY", "").partition("-")
+            for row in iq.select(self.database, "icd10cm_histories"):
+                first, _, last = (row["h"] or "").replace("FY", "").partition("-")
                 if first.isdigit():
                     years.update(range(int(first), int(last or first) + 1))
             self._years = sorted(years)
@@ -131,10 +123,8 @@ class Expander:
     def procedure_sources(self) -> dict[str, tuple[str, str]]:
         """Graph IRI -> (kind, release) of the sources that name procedure codes."""
         if self._sources is None:
-            kinds = ", ".join(f'"{k}"' for k in PROCEDURE_KINDS)
-            rows = _select(self.database, f"""SELECT ?g ?kind ?release WHERE {{ ?src kg:sourceKind ?kind ;
-              kg:graph ?g FILTER(?kind IN ({kinds})) OPTIONAL {{ ?src kg:release ?release }} }}""")
-            self._sources = {g.value: (k.value, r.value if r else "") for g, k, r in rows}
+            rows = iq.select(self.database, "sources_of_kinds", kind=[ox.Literal(k) for k in PROCEDURE_KINDS])
+            self._sources = {ns.iri(r["g"] or ""): (r["kind"] or "", r["release"] or "") for r in rows}
         return self._sources
 
     def procedures(self, rng: CodeRange) -> list[tuple[str, str, str, str]]:

@@ -26,6 +26,7 @@ import pyoxigraph as ox
 from kgraph import namespaces as ns
 from kgraph.errors import CurieError, QueryError
 from kgraph.guard import check, remote_failure
+from kgraph.internal_queries import show, syntax_message
 from kgraph.results import Cells
 from kgraph.store import Store
 
@@ -70,7 +71,7 @@ class Table:
         """A table of pyoxigraph terms (rows of ``None`` or ``NamedNode`` / ``BlankNode`` / ``Literal``)."""
         table = cls(columns)
         table._terms = [tuple(s) for s in solutions]
-        table.rows = [{c: _show_term(t) for c, t in zip(columns, terms, strict=True)} for terms in table._terms]
+        table.rows = [{c: show(t) for c, t in zip(columns, terms, strict=True)} for terms in table._terms]
         return table
 
     def __repr__(self) -> str:
@@ -109,19 +110,6 @@ class Table:
         lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells]
         lines.append(f"({len(self.rows)} row{'s' if len(self.rows) != 1 else ''})")
         return "\n".join(lines)
-
-
-def _show_term(term: Any) -> str | None:
-    """A pyoxigraph term as shown at the surface (the same as ``_show`` of its W3C binding)."""
-    if term is None:
-        return None
-    if isinstance(term, ox.NamedNode):
-        return ns.curie(term.value)
-    if isinstance(term, ox.BlankNode):
-        return "_:" + term.value
-    if isinstance(term, ox.Literal):
-        return term.value
-    return str(term)
 
 
 def _show(binding: dict[str, str] | None) -> str | None:
@@ -221,8 +209,12 @@ def resolve(name_or_sparql: str, params: dict[str, Any]) -> tuple[str, dict[ox.V
     return text, {}
 
 
-def query(store: Store, name_or_sparql: str, **params: Any) -> Table:
+def query(store: Store, name_or_sparql: str, *, timeout: float | None = None, **params: Any) -> Table:
     """Run SPARQL (or a named query) on a store and return a ``Table``.
+
+    With ``timeout`` (seconds) the query runs in a worker process that is killed at the timeout
+    (``kgraph.worker``: ``QueryTimeout``), under the store's limits; a remote endpoint takes its
+    timeout when it is opened (``kgraph.remote.open_remote``).
 
     >>> import kgraph
     >>> st = kgraph.open(DOCTEST_STORE)
@@ -231,6 +223,11 @@ def query(store: Store, name_or_sparql: str, **params: Any) -> Table:
     ['ICD10CM:C15.9', 'ICD10CM:I85.00']
     """
     text, bindings = resolve(name_or_sparql, params)
+    if timeout is not None and isinstance(store, Store):
+        from kgraph.worker import run
+
+        terms = {k.value: str(v) for k, v in bindings.items()}
+        return Table.from_json(run(store.path, text, terms, timeout=timeout, limits=store.limits))
     # the shape limits and SERVICE / LOAD rules of the store (a remote endpoint guards itself)
     shape = check(text, store.limits) if isinstance(store, Store) else None
     try:
@@ -242,10 +239,7 @@ def query(store: Store, name_or_sparql: str, **params: Any) -> Table:
             return Table.from_terms([v.value for v in result.variables], result)
         return Table.from_json({"head": {}, "boolean": bool(result)})
     except SyntaxError as exc:
-        where = re.match(r"error at (\d+):(\d+): (.*)", str(exc), re.S)
-        if where:
-            raise QueryError(f"SPARQL syntax error at line {where[1]}, column {where[2]}: {where[3]}") from None
-        raise QueryError(f"SPARQL syntax error: {exc}") from None
+        raise QueryError(syntax_message(exc)) from None
     except (OSError, RuntimeError) as exc:
         if shape is not None and shape.services:
             raise QueryError(remote_failure(str(exc), shape)) from None

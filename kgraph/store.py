@@ -64,6 +64,13 @@ class Store:
             sparql = bind(sparql, substitutions)
         return self.ox.query(sparql, prefixes=ns.PREFIXES, use_default_graph_as_union=True)
 
+    def select(self, name_or_sparql: str, **bindings: Any) -> list[dict[str, str | None]]:
+        """Rows of an internal query (``kgraph/queries/internal/NAME.rq``) or SELECT text, as dicts
+        of CURIE / literal strings (``None`` when unbound); see ``kgraph.internal_queries``."""
+        from kgraph.internal_queries import select
+
+        return select(self, name_or_sparql, **bindings)
+
     def rdflib(self) -> Any:
         """An ``rdflib.Dataset`` on the same Oxigraph store (oxrdflib); its default graph is the union.
 

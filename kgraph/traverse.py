@@ -18,9 +18,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import networkx as nx
+import pyoxigraph as ox
 
 from kgraph import namespaces as ns
 from kgraph.errors import CurieError, KGraphError
+from kgraph.internal_queries import ask, select
 from kgraph.store import Store
 
 #: relations followed by default (every relation of the edge vocabulary, plus gaps and hierarchy)
@@ -67,17 +69,17 @@ def resolve(store: Store, value: str) -> str:
 
 
 def _exists(store: Store, curie: str) -> bool:
-    return bool(store.query(f"ASK {{ <{ns.iri(curie)}> ?p ?o }}"))
+    return ask(store, "node_exists", node=curie)
 
 
 def _suggest(store: Store, curie: str) -> str:
     prefix, _, local = curie.partition(":")
     stem = local[:3]
-    q = (f'SELECT DISTINCT ?c WHERE {{ ?n kg:code ?c FILTER(STRSTARTS(?c, "{stem}")) '
-         f'FILTER(STRSTARTS(STR(?n), "{ns.PREFIXES.get(prefix, "")}")) }} ORDER BY ?c LIMIT 400')
     import difflib
 
-    codes = [row["c"].value for row in store.query(q)] if stem.isalnum() else []
+    namespace = ox.Literal(ns.PREFIXES.get(prefix, ""))
+    codes = [row["c"] or "" for row in select(store, "codes_starting_with", stem=ox.Literal(stem),
+                                              namespace=namespace)] if stem.isalnum() else []
     close = difflib.get_close_matches(local, codes, n=5, cutoff=0.5)
     return f"; close codes: {', '.join(f'{prefix}:{c}' for c in close)}" if close else ""
 
@@ -179,19 +181,14 @@ def _node_info(store: Store, nodes: set[str]) -> dict[str, dict[str, Any]]:
     info: dict[str, dict[str, Any]] = {}
     if not nodes:
         return info
-    q = (f"SELECT ?n (SAMPLE(?o) AS ?official) (MIN(?l) AS ?label) (SAMPLE(?f) AS ?field) (SAMPLE(?t) AS ?text) "
-         f"WHERE {{ VALUES ?n {{ {_values(nodes)} }} "
-         "OPTIONAL { ?n kg:officialTitle ?o } OPTIONAL { ?n rdfs:label ?l } "
-         "OPTIONAL { ?n kg:field ?f ; kg:gapText ?t } } GROUP BY ?n")
-    for row in store.query(q):
-        curie = ns.curie(row["n"].value)
+    for row in select(store, "node_labels", n=list(nodes)):
+        curie = row["n"] or ""
         kind = _kind(curie)
         if kind == "gap":
-            label = f"gap: {row['field'].value if row['field'] else ''}"
-            info[curie] = {"kind": kind, "label": label, "description": row["text"].value if row["text"] else ""}
+            info[curie] = {"kind": kind, "label": f"gap: {row['field'] or ''}", "description": row["text"] or ""}
             continue
-        official = row["official"].value if row["official"] else ""
-        label = row["label"].value if row["label"] else ""
+        official = row["official"] or ""
+        label = row["label"] or ""
         info[curie] = {"kind": kind, "label": official or label, "description": official or label}
     return info
 
@@ -206,23 +203,18 @@ def _edge_details(store: Store, edges: set[tuple[str, str, str]], *, pair_rows: 
     out: dict[tuple[str, str, str], tuple[dict, list]] = {}
     if not edges:
         return out
-    structural = {ns.iri("rdf:type"), ns.iri("rdf:subject"), ns.iri("rdf:predicate"), ns.iri("rdf:object"),
-                  ns.iri("kg:source"), ns.iri("kg:line")}
+    structural = {"rdf:type", "rdf:subject", "rdf:predicate", "rdf:object", "kg:source", "kg:line"}
     # Statement nodes are found from the edges' subjects and matched to the edges here: only
     # briefing edges have them, and joining every NCCI edge as a (s, p, o) VALUES row cost 100 ms
     # of a 160 ms depth-2 walk.
-    subjects = _values({s for s, _, _ in edges})
-    q = (f"SELECT ?s ?p ?o ?a ?q ?v ?file ?line WHERE {{ VALUES ?s {{ {subjects} }} "
-         "?a rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; kg:line ?line ; kg:source ?src ; ?q ?v . "
-         "?src kg:file ?file } ORDER BY ?file ?line")
-    for row in store.query(q):
-        key = (ns.curie(row["s"].value), ns.curie(row["p"].value), ns.curie(row["o"].value))
+    for row in select(store, "statements_of_subjects", s=list({s for s, _, _ in edges})):
+        key = (row["s"], row["p"], row["o"])
         if key not in edges:
             continue
         qualifiers, evidence = out.setdefault(key, ({}, []))
-        if row["q"].value not in structural:
-            qualifiers.setdefault(ns.curie(row["q"].value).removeprefix("kg:"), row["v"].value)
-        ev = {"source": row["file"].value, "line": int(row["line"].value)}
+        if row["q"] not in structural:
+            qualifiers.setdefault((row["q"] or "").removeprefix("kg:"), row["v"])
+        ev = {"source": row["file"], "line": int(row["line"] or 0)}
         if ev not in evidence:
             evidence.append(ev)
     for relation, (sf, of) in ROW_FIELDS.items():
@@ -329,15 +321,12 @@ def path(store: Store, a: str, b: str, *, relations: Sequence[str] | None = None
 
 def to_networkx(store: Store, *, limit: int = TO_NETWORKX_LIMIT) -> nx.MultiDiGraph:
     """The whole graph of codes and relations, for small builds; refuses above ``limit`` edges."""
-    rels = " ".join(f"<{ns.iri(r)}>" for r in DEFAULT_RELATIONS)
-    count_q = (f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ VALUES ?p {{ {rels} }} "
-               "?s ?p ?o } }")
-    total = int(next(iter(store.query(count_q)))["n"].value)
+    total = int(select(store, "edge_count", p=DEFAULT_RELATIONS)[0]["n"] or 0)
     if total > limit:
         raise TraversalError(f"the store holds {total:,} edges, more than the limit of {limit:,} for a whole-graph "
                              "projection; use kgraph.neighborhood() with a focus code instead")
-    q = f"SELECT DISTINCT ?s ?p ?o WHERE {{ VALUES ?p {{ {rels} }} ?s ?p ?o }}"
-    edges = {(ns.curie(r["s"].value), ns.curie(r["p"].value), ns.curie(r["o"].value)) for r in store.query(q)}
+    rows = select(store, "edges_of_relations", p=DEFAULT_RELATIONS)
+    edges = {(r["s"] or "", r["p"] or "", r["o"] or "") for r in rows}
     return _graph(store, {n for s, _, o in edges for n in (s, o)}, edges)
 
 

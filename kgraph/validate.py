@@ -38,6 +38,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+import pyoxigraph as ox
+
 from kgraph import namespaces as ns
 from kgraph.progress import Progress
 from kgraph.progress import of as progress_of
@@ -109,25 +111,6 @@ class _Fact:
     qualifiers: dict[str, str]
 
 
-def _select(store: Store, sparql: str) -> list[dict[str, str]]:
-    """Rows of a SELECT as dicts of CURIE / literal strings (unbound variables left out)."""
-    result = store.query(sparql)
-    names = [v.value for v in result.variables]
-    rows = []
-    for solution in result:
-        row = {}
-        for name in names:
-            term = solution[name]
-            if term is not None:
-                row[name] = ns.curie(term.value) if term.__class__.__name__ == "NamedNode" else term.value
-        rows.append(row)
-    return rows
-
-
-def _values(curies: Iterable[str]) -> str:
-    return " ".join(f"<{ns.iri(c)}>" for c in sorted(set(curies)))
-
-
 STOPWORDS = frozenset(["a", "an", "and", "at", "by", "for", "in", "of", "on", "or", "the", "to", "with"])
 
 
@@ -158,8 +141,7 @@ def data_versions(store: Store) -> dict[str, str]:
     for source in store.info.get("sources", []):
         if source.get("kind") not in ("briefing", "payers"):
             versions[source["kind"]].add(source.get("release") or "unknown")
-    rows = _select(store, "SELECT ?kind ?release WHERE { ?s a kg:Source ; kg:sourceKind ?kind ; kg:release ?release }")
-    for row in rows:
+    for row in store.select("source_releases"):
         if row["kind"] not in ("briefing", "payers"):
             versions[row["kind"]].discard("unknown")
             versions[row["kind"]].add(row["release"])
@@ -183,16 +165,12 @@ class _Validator:
                                      fact.line if fact else None, list(suggestion)))
 
     def _briefing_facts(self) -> list[_Fact]:
-        q = """SELECT ?a ?s ?p ?o ?file ?line ?q ?v WHERE {
-          ?src kg:sourceKind "briefing" ; kg:file ?file .
-          ?a kg:source ?src ; a kg:Assertion ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; kg:line ?line .
-          OPTIONAL { ?a ?q ?v FILTER(isLiteral(?v) && ?q != kg:line) } } ORDER BY ?file ?line"""
         facts: dict[str, _Fact] = {}
-        for row in _select(self.store, q):
+        for row in self.store.select("briefing_facts"):
             fact = facts.get(row["a"])
             if fact is None:
                 fact = facts[row["a"]] = _Fact(row["s"], row["p"], row["o"], row["file"], int(row["line"]), {})
-            if "q" in row:
+            if row["q"] is not None:
                 fact.qualifiers[row["q"].removeprefix("kg:")] = row["v"]
         return list(facts.values())
 
@@ -201,9 +179,7 @@ class _Validator:
         found: dict[str, set[str]] = defaultdict(set)
         if not codes:
             return found
-        q = (f"SELECT ?n ?kind WHERE {{ VALUES ?n {{ {_values(codes)} }} GRAPH ?g {{ ?n kg:code ?c }} "
-             "?src kg:graph ?g ; kg:sourceKind ?kind }")
-        for row in _select(self.store, q):
+        for row in self.store.select("code_source_kinds", n=sorted(codes)):
             found[row["n"]].add(row["kind"])
         return found
 
@@ -249,8 +225,8 @@ class _Validator:
         cache = getattr(self, "_title_cache", {})
         self._title_cache = cache
         if prefix not in cache:
-            q = (f'SELECT ?n ?t WHERE {{ ?n kg:officialTitle ?t FILTER(STRSTARTS(STR(?n), "{ns.PREFIXES[prefix]}")) }}')
-            cache[prefix] = {row["n"]: row["t"] for row in _select(self.store, q)}
+            rows = self.store.select("official_titles", namespace=ox.Literal(ns.PREFIXES[prefix]))
+            cache[prefix] = {row["n"]: row["t"] for row in rows}
         return cache[prefix]
 
     def closest(self, prefix: str, code: str, stated: str, limit: int = 3) -> list[str]:
@@ -302,8 +278,7 @@ class _Validator:
     def _other_names(self, code: str) -> list[str]:
         if not code.startswith("NUCC:"):
             return []
-        q = f"SELECT ?v WHERE {{ <{ns.iri(code)}> ?p ?v FILTER(?p IN (kg:classification, kg:specialization)) }}"
-        return [row["v"] for row in _select(self.store, q)]
+        return [row["v"] for row in self.store.select("taxonomy_other_names", code=code)]
 
     def not_billable(self) -> None:
         if "icd10cm" not in self.versions:
@@ -311,16 +286,12 @@ class _Validator:
         dx = sorted({f.subject for f in self.facts if f.relation == "kg:supports" and f.subject.startswith("ICD10CM:")})
         if not dx:
             return
-        q = (f"SELECT ?n (MAX(?y) AS ?last) (MAX(?b) AS ?lastBillable) (SAMPLE(?h) AS ?header) WHERE {{ "
-             f"VALUES ?n {{ {_values(dx)} }} ?n kg:inFY ?y . OPTIONAL {{ ?n kg:billableInFY ?b }} "
-             "OPTIONAL { ?n kg:headerSinceFY ?h } } GROUP BY ?n")
-        for row in _select(self.store, q):
-            if "last" not in row or row.get("lastBillable") == row["last"]:
+        for row in self.store.select("diagnosis_last_years", n=sorted(set(dx))):
+            if row["last"] is None or row["lastBillable"] == row["last"]:
                 continue
             code, last = row["n"], row["last"]
-            kids_q = (f"SELECT ?c WHERE {{ ?c skos:broader <{ns.iri(code)}> ; kg:billableInFY {last} }} ORDER BY ?c")
-            kids = [r["c"] for r in _select(self.store, kids_q)]
-            since = f"since FY{row['header']}" if "header" in row else (
+            kids = [r["c"] for r in self.store.select("billable_children", code=code, fy=int(last))]
+            since = f"since FY{row['header']}" if row["header"] is not None else (
                 f"in every loaded fiscal year ({self.versions.get('icd10cm', '')})")
             for fact in (f for f in self.facts if f.subject == code and f.relation == "kg:supports"):
                 self.add("error", "icd10cm.not-billable", code,
@@ -353,11 +324,9 @@ class _Validator:
 
     def fee_rows(self, codes: Iterable[str]) -> dict[str, dict[str, dict[str, str]]]:
         """code -> modifier ('' for the code's own row) -> field -> value."""
-        q = (f"SELECT ?r ?c ?f ?v WHERE {{ VALUES ?c {{ {_values(codes)} }} ?r kg:procedure ?c ; a kg:FeeScheduleRow ; "
-             "?f ?v }")
         by_row: dict[str, dict[str, str]] = defaultdict(dict)
         code_of: dict[str, str] = {}
-        for row in _select(self.store, q):
+        for row in self.store.select("fee_schedule_fields", c=sorted(set(codes))):
             code_of[row["r"]] = row["c"]
             by_row[row["r"]][row["f"].removeprefix("kg:")] = row["v"]
         out: dict[str, dict[str, dict[str, str]]] = defaultdict(dict)
@@ -402,14 +371,12 @@ class _Validator:
                 if c.startswith(("CPT:", "HCPCS:")):
                     by_briefing[f.file].add(c)
         for file, codes in by_briefing.items():
-            q = (f"SELECT ?addon ?type ?primary WHERE {{ VALUES ?addon {{ {_values(codes)} }} ?r kg:addOn ?addon ; "
-                 "kg:editType ?type . OPTIONAL { ?r kg:primary ?primary } }")
             primaries: dict[str, set[str]] = defaultdict(set)
             types: dict[str, str] = {}
             found: dict[str, set[str]] = defaultdict(set)
-            for row in _select(self.store, q):
+            for row in self.store.select("addon_edits", addon=sorted(codes)):
                 found[row["addon"]].add(row["type"])
-                if "primary" in row:
+                if row["primary"] is not None:
                     primaries[row["addon"]].add(row["primary"])
             for addon, kinds in found.items():
                 # the most restrictive edit type of the code's rows (1 before 3 before 2)
@@ -428,22 +395,17 @@ class _Validator:
 
     def empty_ranges(self) -> None:
         """Ranges the build expanded against a code set and found empty (kgraph.ranges)."""
-        q = """SELECT ?written ?against ?file ?line WHERE { ?r a kg:CodeRange ; kg:writtenAs ?written ;
-          kg:expandedAgainst ?against ; kg:memberCount 0 ; kg:line ?line ; kg:source/kg:file ?file }
-          ORDER BY ?file ?line"""
-        for row in _select(self.store, q):
+        for row in self.store.select("empty_ranges"):
             fact = _Fact("", "", "", row["file"], int(row["line"]), {})
             self.add("warning", "briefing.range-empty", row["written"],
                      f"{row['written']!r} holds no code of {row['against']}; no edge was made from it", fact)
 
     def shacl(self) -> None:
-        import pyoxigraph as ox
         import pyshacl
         import rdflib
 
         # the briefing graphs with the payer registry they point into (pyshacl is too slow for code sets)
-        graphs = [row["g"] for row in _select(
-            self.store, 'SELECT ?g WHERE { ?s kg:sourceKind ?k ; kg:graph ?g FILTER(?k IN ("briefing", "payers")) }')]
+        graphs = [row["g"] for row in self.store.select("briefing_graphs")]
         if not graphs:
             return
         data = rdflib.Graph()

@@ -137,6 +137,7 @@ def internal_queries(monkeypatch) -> Iterator[list[str]]:
     indexes' direct pyoxigraph queries)."""
     import importlib
 
+    import kgraph.internal_queries
     import kgraph.store
 
     seen: list[str] = []
@@ -147,6 +148,13 @@ def internal_queries(monkeypatch) -> Iterator[list[str]]:
         return original(self, sparql, *args, **kwargs)
 
     monkeypatch.setattr(kgraph.store.Store, "query", store_query)
+    database_query = kgraph.internal_queries.prepare
+
+    def prepared(*args, **kwargs):  # the internal queries run on a database being built
+        seen.append(database_query(*args, **kwargs))
+        return seen[-1]
+
+    monkeypatch.setattr(kgraph.internal_queries, "prepare", prepared)
     for name in ("kgraph.build", "kgraph.indexes"):  # (kgraph.build is also the name of a function)
         module = importlib.import_module(name)
         select = getattr(module, "_select", None)
@@ -157,6 +165,22 @@ def internal_queries(monkeypatch) -> Iterator[list[str]]:
 
             monkeypatch.setattr(module, "_select", recorded)
     yield seen
+
+
+def test_every_internal_query_file_passes():
+    """Each kgraph/queries/internal/*.rq (its VALUES blocks empty, as written) parses and passes the
+    default limits; run with its values it is also in test_every_internal_query_passes."""
+    import pyoxigraph as ox
+
+    from kgraph import internal_queries
+
+    names = internal_queries.names()
+    assert len(names) >= 20
+    for name in names:
+        text = internal_queries.text(name)
+        assert text.startswith("# "), f"{name}.rq: no comment header saying what it answers"
+        check(text, prefixes=kgraph.namespaces.PREFIXES)
+        ox.Store().query(text, prefixes=kgraph.namespaces.PREFIXES)  # parses (no answer wanted)
 
 
 def test_every_internal_query_passes(internal_queries, default_store, tmp_path):
