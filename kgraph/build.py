@@ -163,7 +163,7 @@ def briefing_specs(folder: Path, licence: str = "user-supplied briefing",
 
 
 #: kinds read completely before anything is written (small; all their problems reported at once)
-SMALL_KINDS = ("payers", "briefing")
+SMALL_KINDS = ("payers", "briefing", "notes")
 
 
 @dataclass
@@ -234,7 +234,8 @@ def _fingerprint() -> str:
 
 
 def _source_id(spec: SourceSpec, used: set[str]) -> str:
-    base = f"{spec.kind}-{ns.slug(spec.path.stem.rpartition(':')[2])}"
+    # review notes, whatever their folder is called, go into GRAPH:notes (kgraph.notes)
+    base = "notes" if spec.kind == "notes" else f"{spec.kind}-{ns.slug(spec.path.stem.rpartition(':')[2])}"
     sid, n = base, 1
     while sid in used:
         n += 1
@@ -454,6 +455,12 @@ def _write(path: Path, results: list[SourceResult], early: dict[str, list[Record
                             "problem_texts": result.problem_texts(), **({"reading": result.reading}
                                                                          if result.reading else {})})
         sources.sort(key=lambda entry: order[str(entry["id"])])
+        for entry in sources:  # notes on a target this build does not have: reported, kept
+            result = next(r for r in results if r.id == entry["id"])
+            if result.spec.kind == "notes":
+                from kgraph.notes import after_load
+
+                after_load(database, result, entry)
         _check(path, results, keep_going=True, strict=strict)
         if fast:
             assert old_store is not None and old_build is not None

@@ -21,6 +21,9 @@ compiler style, the briefing file and line, and suggestions. Rules:
   indicator; ``ncci.addon-without-primary``: an add-on code listed without an eligible primary.
   Severities and meanings come from ``kgraph.rules`` tables.
 * ``shacl.violation``: the briefing graphs against ``ontology/shapes.ttl``;
+* ``notes.open``: a review note (``kgraph notes import``) whose decision is question or action, as an
+  info finding on its target; ``notes.target-missing``: a note on a node or assertion this build does not
+  have (a warning; the note is kept in ``GRAPH:notes``, ``kgraph.notes``).
 * ``briefing.range-empty``: a range or wildcard of a briefing (``K96-K99``) that holds no code of
   the code set it was expanded with (``kgraph.ranges``).
 
@@ -157,11 +160,11 @@ def data_versions(store: Store) -> dict[str, str]:
     """Source kind -> release (several releases of one kind are joined with ', ')."""
     versions: dict[str, set[str]] = defaultdict(set)
     for source in store.info.get("sources", []):
-        if source.get("kind") not in ("briefing", "payers"):
+        if source.get("kind") not in ("briefing", "payers", "notes"):  # user input, no release
             versions[source["kind"]].add(source.get("release") or "unknown")
     rows = _select(store, "SELECT ?kind ?release WHERE { ?s a kg:Source ; kg:sourceKind ?kind ; kg:release ?release }")
     for row in rows:
-        if row["kind"] not in ("briefing", "payers"):
+        if row["kind"] not in ("briefing", "payers", "notes"):
             versions[row["kind"]].discard("unknown")
             versions[row["kind"]].add(row["release"])
     return {kind: ", ".join(sorted(r)) for kind, r in sorted(versions.items())}
@@ -437,6 +440,26 @@ class _Validator:
             self.add("warning", "briefing.range-empty", row["written"],
                      f"{row['written']!r} holds no code of {row['against']}; no edge was made from it", fact)
 
+    def review_notes(self) -> None:
+        """Open review notes (question, action) and notes whose target this build does not have."""
+        from kgraph import notes
+
+        if not self.store.ox.contains_named_graph(ns.term("GRAPH:notes")):
+            return
+        gone = notes.missing(self.store)
+        folders = _select(self.store, 'SELECT ?file WHERE { ?f kg:sourceKind "notes" ; kg:file ?file }')
+        where = folders[0]["file"] if folders else "notes"
+        for n in notes.stored(self.store):
+            fact = _Fact("", "", "", f"{where.rstrip('/')}/{n['file']}", n["line"], {})
+            said = f"{n['author'] or 'someone'} ({n['time']}): {n['text'] or '(no comment)'}"
+            if n["note_id"] in gone:
+                self.add("warning", "notes.target-missing", n["target_curie"],
+                         f"review note {n['note_id']} ({n['decision']}) is on {n['target_curie']}, which this "
+                         f"build does not have; the note is kept. {said}", fact)
+            elif n["decision"] in notes.reader.OPEN:
+                self.add("info", "notes.open", n["target_curie"], f"open review note ({n['decision']}) on "
+                         f"{n['target_label'] or n['target_curie']}: {said}", fact)
+
     def shacl(self) -> None:
         import pyoxigraph as ox
         import pyshacl
@@ -479,6 +502,7 @@ def validate(store: Store, *, as_of: date | str | None = None) -> Findings:
     v.ncci_pairs()
     v.addons()
     v.empty_ranges()
+    v.review_notes()
     v.shacl()
     order = {s: i for i, s in enumerate(reversed(SEVERITIES))}
     v.findings.sort(key=lambda f: (f.source or "~", f.line or 0, order[f.severity], f.rule, f.subject))

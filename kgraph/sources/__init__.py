@@ -23,6 +23,7 @@ from kgraph.sources import (
     modifiers,
     mpfs,
     ncci,
+    notes,
     nucc,
     payers,
 )
@@ -63,10 +64,11 @@ READERS: dict[str, Reader] = {
     "ncci-mue": ncci.read_mue,
     "ncci-addon": ncci.read_addon,
     "mpfs": mpfs.read,
+    "notes": notes.read,
 }
 
 #: every kg: term the readers use beyond kgraph.namespaces, with its kind and comment
 TERMS: dict[str, tuple[str, str]] = {}
-for _module in (icd10cm, icd10cm_tabular, nucc, crosswalk, hcpcs, modifiers, ncci, mpfs):
+for _module in (icd10cm, icd10cm_tabular, nucc, crosswalk, hcpcs, modifiers, ncci, mpfs, notes):
     for _name, _spec in getattr(_module, "TERMS", {}).items():
         TERMS.setdefault(_name, _spec)
