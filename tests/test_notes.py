@@ -34,8 +34,8 @@ def _fields(resource: Resource) -> dict:
 
 def test_csv_notes_are_read_with_every_column(tmp_path):
     path = tmp_path / "n.csv"
-    path.write_text(HEADER + f'e1,n1,{CPT},CPT:74360,node,question,Ann Lee,2026-12-06T19:00:00Z,"Is this, ""really"" it?\n'
-                    'second line"\n', encoding="utf-8")
+    path.write_text(HEADER + f'e1,n1,{CPT},CPT:74360,node,question,Ann Lee,2026-12-06T19:00:00Z,'
+                    '"Is this, ""really"" it?\nsecond line"\n', encoding="utf-8")
     notes, problems = _read(path)
     assert problems == []
     [note] = notes
@@ -50,8 +50,8 @@ def test_csv_notes_are_read_with_every_column(tmp_path):
 
 def test_json_notes_name_the_line_of_each_note(tmp_path):
     doc = {"format": "kgraph-notes", "title": "x", "export_id": "e9", "notes": [
-        {"note_id": "a", "target": CPT, "kind": "node", "decision": "agree", "author": "A", "time": "2026-12-06T10:00:00Z",
-         "text": ""},
+        {"note_id": "a", "target": CPT, "kind": "node", "decision": "agree", "author": "A",
+         "time": "2026-12-06T10:00:00Z", "text": ""},
         {"note_id": "b", "target": "https://w3id.org/kgraph/assertion/briefing-cpt-74360/L52-1", "decision": "action",
          "author": "B", "time": "2026-12-06T11:00:00+01:00", "text": "ask the payer"}]}
     path = tmp_path / "n.json"
@@ -128,7 +128,8 @@ def test_import_places_the_file_names_the_folder_and_builds_the_notes_graph(mani
     notes.write_text(HEADER + f"e1,n1,{CPT},74360,node,action,Ann,2026-12-06T10:00:00Z,call the payer\n"
                      "e1,n2,https://w3id.org/kgraph/code/CPT/00001,gone,node,agree,Bob,2026-12-06T10:05:00Z,\n")
     store = tmp_path / "kg"
-    result = CliRunner().invoke(main, ["notes", "import", str(notes), "--manifest", str(manifest), "--store", str(store)])
+    result = CliRunner().invoke(main, ["notes", "import", str(notes), "--manifest", str(manifest),
+                                       "--store", str(store)])
     assert result.exit_code == 0, result.output
     assert (manifest.parent / "notes" / "meeting.csv").read_bytes() == notes.read_bytes()
     assert 'kind = "notes"' in manifest.read_text() and 'path = "notes"' in manifest.read_text()
@@ -136,8 +137,8 @@ def test_import_places_the_file_names_the_folder_and_builds_the_notes_graph(mani
     assert "note ROW:notes/e1/n2 is on CPT:00001, which this build does not have; the note is kept" in result.stderr
     assert "2 notes read (1 open: question or action); 1 on a target not in this build" in result.stderr
     st = kgraph.open(store)
-    rows = st.query(f"""SELECT ?n ?t ?d ?text ?time ?g WHERE {{ GRAPH ?g {{ ?n a kg:ReviewNote ; kg:noteOn ?t ;
-        kg:decision ?d ; kg:noteTime ?time OPTIONAL {{ ?n kg:noteText ?text }} }} }} ORDER BY ?n""")
+    rows = st.query("""SELECT ?n ?t ?d ?text ?time ?g WHERE { GRAPH ?g { ?n a kg:ReviewNote ; kg:noteOn ?t ;
+        kg:decision ?d ; kg:noteTime ?time OPTIONAL { ?n kg:noteText ?text } } } ORDER BY ?n""")
     got = [(ns.curie(r["n"].value), ns.curie(r["t"].value), r["d"].value, r["text"].value if r["text"] else None,
             r["time"].value, r["g"].value) for r in rows]
     assert got == [("ROW:notes/e1/n1", "CPT:74360", "action", "call the payer", "2026-12-06T10:00:00Z", NOTES_GRAPH),
