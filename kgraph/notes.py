@@ -143,7 +143,8 @@ def after_load(database: Any, result: Any, entry: dict[str, Any]) -> None:
     from kgraph.errors import Origin
 
     display = result.spec.display
-    for m in check_targets(database):
+    gone = check_targets(database)
+    for m in gone:
         origin = Origin(f"{display.rstrip('/')}/{m['file']}" if Path(result.spec.path).is_dir() else display,
                         int(m["line"]))
         result.problems.append(Problem(origin, f"note {m['note']} is on {m['target']}, which this build does not "
@@ -153,11 +154,11 @@ def after_load(database: Any, result: Any, entry: dict[str, Any]) -> None:
         ?n a kg:ReviewNote ; kg:decision ?d ; kg:noteFile ?f }} }} GROUP BY ?d"""
     by = {r["d"].value: int(r["c"].value) for r in database.query(q)}
     total, still = sum(by.values()), sum(by.get(d, 0) for d in reader.OPEN)
-    gone = sum(p.action == "kept" and "does not have" in p.message for p in result.problems)
     line = (f"{display}: {total} note{'s' * (total != 1)} read ({still} open: question or action)"
-            f"{f'; {gone} on a target not in this build (kept, see the warnings)' if gone else ''}")
+            f"{f'; {len(gone)} on a target not in this build (kept, see the warnings)' if gone else ''}")
     entry.update(problems=len(result.problems), problem_texts=[str(p) for p in result.problems],
-                 reading={"format": "notes", "notes": total, "open": still, "missing_targets": gone, "line": line})
+                 reading={"format": "notes", "notes": total, "open": still, "missing_targets": len(gone),
+                          "line": line})
 
 
 # ---------------------------------------------------------------- reading them back

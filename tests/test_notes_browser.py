@@ -97,6 +97,9 @@ def test_notes_written_in_chromium_come_back_through_sparql(browser, default_sto
     result = _cli("notes", "import", saved, "--manifest", manifest, "--store", store)
     assert "2 notes read (2 open: question or action)" in result.stderr
     st = kgraph.open(store)
+    # a quick rebuild: every code set reused from the exported build, degrees and counts updated
+    assert st.info["incremental"] is True
+    assert all(s["reused"] for s in st.info["sources"] if s["kind"] not in ("payers", "briefing", "notes"))
     rows = st.query("""SELECT ?t ?d ?text ?author ?e WHERE { GRAPH <https://w3id.org/kgraph/graph/notes> {
         ?n a kg:ReviewNote ; kg:noteOn ?t ; kg:decision ?d ; kg:noteText ?text ; kg:author ?author ; kg:exportId ?e } }
         ORDER BY ?d""")

@@ -206,17 +206,18 @@ def _item_lines(text: str, wrapped: bool) -> Iterator[int]:
     """The line each item of the notes list starts on (the list is the document or its "notes" value)."""
     decoder = json.JSONDecoder()
     i = _skip(text, 0)
-    if wrapped:  # walk the object's members to the "notes" value
-        i = _skip(text, i + 1)
-        while text[i] != "}":
-            key, i = decoder.raw_decode(text, i)
-            i = _skip(text, _skip(text, i) + 1)  # past ':'
+    if wrapped:  # walk the object's members to the (last, as json.loads keeps) "notes" value
+        j, start = _skip(text, i + 1), i
+        while text[j] != "}":
+            key, j = decoder.raw_decode(text, j)
+            j = _skip(text, _skip(text, j) + 1)  # past ':'
             if key == "notes":
-                break
-            _, i = decoder.raw_decode(text, i)
-            i = _skip(text, i)
-            if text[i] == ",":
-                i = _skip(text, i + 1)
+                start = j
+            _, j = decoder.raw_decode(text, j)
+            j = _skip(text, j)
+            if text[j] == ",":
+                j = _skip(text, j + 1)
+        i = start
     i = _skip(text, i + 1)  # past '['
     while i < len(text) and text[i] != "]":
         yield text.count("\n", 0, i) + 1
