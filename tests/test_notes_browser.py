@@ -125,6 +125,8 @@ def test_notes_written_in_chromium_come_back_through_sparql(browser, default_sto
     assert len(edge_later) == 1 and w.js(f"kgraph.edges.get('{edge_later[0]}').shadow.enabled") is True
     w.page.locator("#kg-notes-stored li.kg-note-stored", has_text="action").click()
     assert w.js("kgraphNetwork.getSelectedEdges()") == edge_later
+    assert w.page.locator("#kg-notes-stored li.kg-note-current").all_text_contents() == \
+        w.page.locator("#kg-notes-stored li", has_text="action").all_text_contents()
     w.clean()
     w.close()
 

@@ -119,6 +119,10 @@
   var current = null, editing = null;
   function say(message) { status.textContent = message; }
   function showTarget() {
+    // the notes already on the selection stand out in both lists
+    Array.prototype.forEach.call(section.querySelectorAll("li.kg-note"), function (li) {
+      li.classList.toggle("kg-note-current", !!(current && current.iri && li.dataset.target === current.iri));
+    });
     if (!current) {
       target.textContent = "Select a node or an edge to write a note.";
       target.className = "kg-dim";
@@ -187,6 +191,7 @@
     if (!stored.length) { storedList.appendChild(el("li", {"class": "kg-dim"}, "none in this build")); }
     json.disabled = csv.disabled = !notes.length;
     mark();
+    showTarget();
   }
 
   function startEdit(note) {
