@@ -234,7 +234,8 @@ def _fingerprint() -> str:
 
 
 def _source_id(spec: SourceSpec, used: set[str]) -> str:
-    base = f"{spec.kind}-{ns.slug(spec.path.stem.rpartition(':')[2])}"
+    # review notes, whatever their folder is called, go into GRAPH:notes (kgraph.notes)
+    base = "notes" if spec.kind == "notes" else f"{spec.kind}-{ns.slug(spec.path.stem.rpartition(':')[2])}"
     sid, n = base, 1
     while sid in used:
         n += 1
@@ -401,6 +402,7 @@ def _write(job: _Job) -> Store:
         job.tmp.mkdir(parents=True)
         database = _start(job, reuse, removed)
         sources, written = _load_sources(job, database, reuse)
+        _notes_after_load(job, database, sources)
         _check(job.path, job.results, keep_going=True, strict=job.strict)
         counts = _summarise(job, database, reuse, removed, written)
         info = _info(job, database, reuse, sources, counts)
@@ -412,6 +414,16 @@ def _write(job: _Job) -> Store:
         raise
     builds.prune(job.path)
     return open_store(job.path)
+
+
+def _notes_after_load(job: _Job, database: ox.Store, sources: list[dict[str, Any]]) -> None:
+    """Notes on a target this build does not have: reported, kept (``kgraph.notes``)."""
+    for entry in sources:
+        result = next(r for r in job.results if r.id == entry["id"])
+        if result.spec.kind == "notes":
+            from kgraph.notes import after_load
+
+            after_load(database, result, entry)
 
 
 def _reusable(job: _Job) -> _Reuse:

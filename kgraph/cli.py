@@ -108,7 +108,7 @@ def _say_readings(info: dict[str, Any], say: Callable[[str], None]) -> None:
     """The build's last lines: how each briefing was read (tables, rows read and skipped, normalisations)."""
     for source in info.get("sources", []):
         if source.get("reading"):
-            say(f"briefing {source['reading']['line']}")
+            say(f"{'notes' if source.get('kind') == 'notes' else 'briefing'} {source['reading']['line']}")
 
 
 @main.command("briefing")
@@ -462,8 +462,37 @@ def export_html(focus: str | None, depth: int, relations: tuple[str, ...], as_of
     graph = kgraph.neighborhood(st, focus, depth=depth, relations=list(relations) or None, as_of=as_of,
                                 max_edges=max_edges or 5000)
     findings = kgraph.validate(st) if with_findings else None
-    out = write_html(graph, output, title=title, data_versions=st, findings=findings, max_nodes=max_nodes)
+    from kgraph.notes import for_export
+
+    out = write_html(graph, output, title=title, data_versions=st, findings=findings, max_nodes=max_nodes,
+                     review=for_export(st, graph))
     click.echo(f"wrote {out}: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges")
+
+
+@main.group()
+def notes() -> None:
+    """Review notes written in HTML exports: import them as a source of the build."""
+
+
+@notes.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--manifest", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="The manifest whose notes/ folder receives the file (default: data/sources.toml).")
+@click.option("--no-build", is_flag=True, help="Place the file and name it in the manifest; build later.")
+@store_option
+@command
+def notes_import(file: Path, manifest: Path | None, no_build: bool, store: Path | None) -> None:
+    """Add a notes file (the page's JSON or CSV download) to the build and rebuild (kgraph.notes)."""
+    from kgraph.build import DEFAULT_MANIFEST
+    from kgraph.notes import import_notes
+
+    placed, built = import_notes(file, manifest or DEFAULT_MANIFEST, build=not no_build, store=store,
+                                 progress=lambda m: click.echo(m, err=True))
+    if built is not None:
+        for problem in built.info.get("problems", []):
+            click.echo(problem, err=True)
+        _say_readings(built.info, lambda m: click.echo(m, err=True))
+    click.echo(f"imported {placed}" + ("" if built is not None else "; run kgraph build to read it"))
 
 
 EXPORT_HELP = {

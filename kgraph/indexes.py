@@ -266,7 +266,7 @@ def _sources(database: ox.Store) -> list[SourceInfo]:
 def _data_versions(sources: list[SourceInfo]) -> dict[str, str]:
     versions: dict[str, set[str]] = defaultdict(set)
     for s in sources:
-        if s.kind not in ("briefing", "payers"):
+        if s.kind not in ("briefing", "payers", "notes"):  # user input, no release
             versions[s.kind].add(s.release or "unknown")
     return {kind: ", ".join(sorted(r)) for kind, r in sorted(versions.items())}
 

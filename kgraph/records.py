@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from kgraph.errors import Origin, located
@@ -24,8 +24,8 @@ class Ref:
     curie: str
 
 
-#: a literal (xsd:string, xsd:integer, xsd:date) or a node
-Value = str | int | date | Ref
+#: a literal (xsd:string, xsd:integer, xsd:date, xsd:dateTime) or a node
+Value = str | int | date | datetime | Ref
 
 
 def qualifiers(**values: str | None) -> tuple[tuple[str, str], ...]:
@@ -150,6 +150,20 @@ class Row:
 
 
 @dataclass(frozen=True, slots=True)
+class Resource:
+    """A resource of a source with an IRI of its own (a review note: ``ROW:notes/<export>/<note>``).
+
+    Written as ``<curie> a kg:<kind>``, one triple per field (kg: local name -> value) and the
+    evidence of a statement (``kg:source`` the source node, ``kg:line`` the line of ``origin``).
+    """
+
+    curie: str
+    kind: str
+    origin: Origin
+    fields: tuple[tuple[str, Value], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Meta:
     """Something a reader learned about its source as a whole: release, effective date, notice."""
 
@@ -158,4 +172,4 @@ class Meta:
     origin: Origin
 
 
-Record = Code | Edge | Fact | Gap | Problem | Row | Meta | CodeRange
+Record = Code | Edge | Fact | Gap | Problem | Row | Meta | CodeRange | Resource

@@ -15,7 +15,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from kgraph import namespaces as ns
 from kgraph.builds import DEFAULT_STORE, builds_dir, store_path  # noqa: F401 - paths of builds, re-exported
 from kgraph.errors import Origin, StoreError
 from kgraph.guard import DEFAULT, Limits, check
-from kgraph.records import Code, CodeRange, Edge, Fact, Gap, Meta, Problem, Record, Ref, Row, Value
+from kgraph.records import Code, CodeRange, Edge, Fact, Gap, Meta, Problem, Record, Ref, Resource, Row, Value
 
 RDF_TYPE = ox.NamedNode(ns.RDF + "type")
 RDFS_LABEL = ox.NamedNode(ns.RDFS + "label")
@@ -194,6 +194,8 @@ class QuadWriter:
             return nq_literal("true" if value else "false")
         if isinstance(value, int):
             return f'"{value}"^^<{ns.XSD}integer>'
+        if isinstance(value, datetime):  # before date: a datetime is a date too
+            return f'"{value.isoformat()}"^^<{ns.XSD}dateTime>'
         if isinstance(value, date):
             found = self._dates.get(value)
             if found is None:
@@ -230,6 +232,8 @@ class QuadWriter:
                 yield f"{self.node(record.subject)} {self.node(record.property)} {self.value(record.value)}{g}"
             elif isinstance(record, Gap):
                 yield from self._gap(record)
+            elif isinstance(record, Resource):
+                yield from self._resource(record)
             elif isinstance(record, Meta):
                 self.metas.append(record)
             elif isinstance(record, CodeRange):
@@ -247,6 +251,13 @@ class QuadWriter:
         if row.edge:
             s, p, o = row.edge
             yield f"{self.node(s)} {self.node(p)} {self.node(o)}{g}"
+
+    def _resource(self, res: Resource) -> Iterator[str]:
+        g, node = self._g, self.node(res.curie)
+        yield f"{node} {_TYPE} {self.node(res.kind)}{g}"
+        for name, value in res.fields:
+            yield f"{node} {self.node(name)} {self.value(value)}{g}"
+        yield from self._evidence(node, res.origin.line)
 
     def _code(self, code: Code) -> Iterator[str]:
         g, node = self._g, self.node(code.curie)

@@ -21,6 +21,9 @@ compiler style, the briefing file and line, and suggestions. Rules:
   indicator; ``ncci.addon-without-primary``: an add-on code listed without an eligible primary.
   Severities and meanings come from ``kgraph.rules`` tables.
 * ``shacl.violation``: the briefing graphs against ``ontology/shapes.ttl``;
+* ``notes.open``: a review note (``kgraph notes import``) whose decision is question or action, as an
+  info finding on its target; ``notes.target-missing``: a note on a node or assertion this build does not
+  have (a warning; the note is kept in ``GRAPH:notes``, ``kgraph.notes``).
 * ``briefing.range-empty``: a range or wildcard of a briefing (``K96-K99``) that holds no code of
   the code set it was expanded with (``kgraph.ranges``).
 
@@ -135,14 +138,18 @@ def agrees(stated: str, official: str) -> bool:
     return bool(words) and words <= _tokens(official)
 
 
+#: sources written by users (briefings, the payer registry, review notes): no release to report
+USER_KINDS = ("briefing", "payers", "notes")
+
+
 def data_versions(store: Store) -> dict[str, str]:
     """Source kind -> release (several releases of one kind are joined with ', ')."""
     versions: dict[str, set[str]] = defaultdict(set)
     for source in store.info.get("sources", []):
-        if source.get("kind") not in ("briefing", "payers"):
+        if source.get("kind") not in USER_KINDS:
             versions[source["kind"]].add(source.get("release") or "unknown")
     for row in store.select("source_releases"):
-        if row["kind"] not in ("briefing", "payers"):
+        if row["kind"] not in USER_KINDS:
             versions[row["kind"]].discard("unknown")
             versions[row["kind"]].add(row["release"])
     return {kind: ", ".join(sorted(r)) for kind, r in sorted(versions.items())}
@@ -400,6 +407,26 @@ class _Validator:
             self.add("warning", "briefing.range-empty", row["written"],
                      f"{row['written']!r} holds no code of {row['against']}; no edge was made from it", fact)
 
+    def review_notes(self) -> None:
+        """Open review notes (question, action) and notes whose target this build does not have."""
+        from kgraph import notes
+
+        if not self.store.ox.contains_named_graph(ns.term("GRAPH:notes")):
+            return
+        gone = notes.missing(self.store)
+        folders = self.store.select('SELECT ?file WHERE { ?f kg:sourceKind "notes" ; kg:file ?file }')
+        where = folders[0]["file"] or "notes" if folders else "notes"
+        for n in notes.stored(self.store):
+            fact = _Fact("", "", "", f"{where.rstrip('/')}/{n['file']}", n["line"], {})
+            said = f"{n['author'] or 'someone'} ({n['time']}): {n['text'] or '(no comment)'}"
+            if n["note_id"] in gone:
+                self.add("warning", "notes.target-missing", n["target_curie"],
+                         f"review note {n['note_id']} ({n['decision']}) is on {n['target_curie']}, which this "
+                         f"build does not have; the note is kept. {said}", fact)
+            elif n["decision"] in notes.reader.OPEN:
+                self.add("info", "notes.open", n["target_curie"], f"open review note ({n['decision']}) on "
+                         f"{n['target_label'] or n['target_curie']}: {said}", fact)
+
     def shacl(self) -> None:
         import pyshacl
         import rdflib
@@ -439,7 +466,7 @@ def validate(store: Store, *, as_of: date | str | None = None,
     report.step("validate: reading the briefings' facts ...")
     v = _Validator(store, when)
     rules = (v.unknown_codes, v.not_billable, v.text_mismatches, v.fee_schedule_modifiers, v.ncci_pairs, v.addons,
-             v.empty_ranges, v.shacl)
+             v.empty_ranges, v.review_notes, v.shacl)
     with report.task("validate: checking the rules", len(rules), unit="rules") as advance:
         for rule in rules:
             rule()

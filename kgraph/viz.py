@@ -39,7 +39,8 @@ from typing import Any
 import networkx as nx
 
 from kgraph import layout
-from kgraph.errors import KGraphError
+from kgraph.errors import CurieError, KGraphError
+from kgraph.namespaces import iri
 from kgraph.rules.ptp import indicator_labels
 
 __all__ = ["ExportError", "display", "notebook", "to_html", "write_html"]
@@ -105,7 +106,7 @@ class ExportError(KGraphError):
 
 def write_html(G: nx.Graph, path: str | Path, *, title: str | None = None, data_versions: Any = None,
                findings: Iterable[Any] | None = None, max_nodes: int | None = DEFAULT_MAX_NODES,
-               notices: Iterable[str] | None = None) -> Path:
+               notices: Iterable[str] | None = None, review: Mapping[str, Any] | None = None) -> Path:
     """Write the picture of ``G`` to ``path`` as one self-contained UTF-8 HTML file.
 
     Takes the keywords of ``to_html``; returns the path written. Raises ``ExportError``.
@@ -118,7 +119,7 @@ def write_html(G: nx.Graph, path: str | Path, *, title: str | None = None, data_
     ['74360.html']
     """
     page = to_html(G, title=title, data_versions=data_versions, findings=findings, max_nodes=max_nodes,
-                   notices=notices)
+                   notices=notices, review=review)
     out = Path(path)
     try:
         out.write_text(page, encoding="utf-8", newline="\n")
@@ -129,14 +130,16 @@ def write_html(G: nx.Graph, path: str | Path, *, title: str | None = None, data_
 
 def to_html(G: nx.Graph, *, title: str | None = None, data_versions: Any = None,
             findings: Iterable[Any] | None = None, max_nodes: int | None = DEFAULT_MAX_NODES,
-            notices: Iterable[str] | None = None) -> str:
+            notices: Iterable[str] | None = None, review: Mapping[str, Any] | None = None) -> str:
     """The picture of ``G`` as the text of one self-contained HTML page.
 
     ``data_versions``: the build's sources (a ``Store``, ``store.info["sources"]`` or a mapping
     file -> release), shown in the header. ``findings``: dicts or ``Finding`` objects with
     ``severity``, ``rule``, ``subject``, ``message``; a node with an error gets a red border,
     with a warning an orange one, the messages in its tooltip. ``notices``: extra lines for the
-    footer (the AMA CPT and NUCC notices are always there). Raises ``ExportError`` above
+    footer (the AMA CPT and NUCC notices are always there). ``review``: the export id and the stored
+    review notes (``kgraph.notes.for_export``; by default an id from the build and view, no notes): the
+    page's notes panel (``notes.js``) keeps browser notes under that id. Raises ``ExportError`` above
     ``max_nodes`` nodes (``None``: no limit).
 
     >>> G = nx.MultiDiGraph()
@@ -167,6 +170,7 @@ def to_html(G: nx.Graph, *, title: str | None = None, data_versions: Any = None,
         "focus": focus if focus in G else None,
         "sectors": sectors,
         "name": _file_stem(focus),
+        **_review(G, data_versions, review),
     }
     shown_title = title or (f"kgraph: neighbourhood of {focus}" if focus else "kgraph graph")
     exported = datetime.now(UTC).isoformat(timespec="seconds")
@@ -182,6 +186,8 @@ def to_html(G: nx.Graph, *, title: str | None = None, data_versions: Any = None,
         "VISJS": _vis_asset("vis-network.min.js"),
         "CSS": _template("export.css"),
         "APPJS": _template("export.js"),
+        "NOTESCSS": _template("notes.css"),
+        "NOTESJS": _template("notes.js"),
         "FINDINGS": _findings_html(G, by_subject, findings is not None),
         "PRINTCSS": _template("print.css"),
         "PICTUREJS": _template("picture.js"),
@@ -249,6 +255,8 @@ def _network(G: nx.Graph, by_subject: dict[str, list[dict[str, Any]]], positions
             opts["shapeProperties"] = {"borderDashes": [5, 4]}
         if node in positions:
             opts["x"], opts["y"] = positions[node]
+        if _iri(node):
+            opts["iri"] = _iri(node)
         color = {"background": fill, "border": border,
                  "highlight": {"background": fill, "border": "#000000"},
                  "hover": {"background": fill, "border": "#000000"}}
@@ -270,6 +278,8 @@ def _network(G: nx.Graph, by_subject: dict[str, list[dict[str, Any]]], positions
             opts["label"] = f"mod {indicator}"
         if i in curves:
             opts["smooth"] = curves[i]
+        if attrs.get("target") and _iri(attrs["target"]):  # a review note's target (kgraph.notes.edge_targets)
+            opts["target"] = _iri(attrs["target"])
         net.add_edge(str(s), str(o), **opts)
     return net
 
@@ -349,6 +359,26 @@ def _edge_tip(s: Any, o: Any, relation: str, attrs: Mapping[str, Any]) -> dict[s
         where = f"{ev.get('source', '')}:{ev['line']}" if ev.get("line") else str(ev.get("source", ""))
         lines.append(["evidence", where])
     return {"head": f"{s} \u2192 {o}", "lines": lines, "notes": []}
+
+
+def _iri(curie: Any) -> str | None:
+    try:
+        return iri(str(curie))
+    except CurieError:
+        return None
+
+
+def _review(G: nx.Graph, data_versions: Any, review: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The page data of the notes panel: the export id and the notes of the store (read-only)."""
+    from kgraph.notes import export_id
+
+    review = review or {}
+    info = getattr(data_versions, "info", None)
+    build = info.get("id", "") if isinstance(info, Mapping) else ""
+    g = G.graph
+    return {"exportId": review.get("export_id") or export_id(build, g.get("focus"), g.get("depth"),
+                                                            g.get("relations"), g.get("as_of")),
+            "storedNotes": list(review.get("notes") or [])}
 
 
 def _modifier_indicator(attrs: Mapping[str, Any]) -> str | None:

@@ -43,7 +43,7 @@ from hypothesis import strategies as st
 
 from kgraph.errors import KGraphError
 from kgraph.namespaces import is_valid
-from kgraph.records import Code, CodeRange, Edge, Fact, Gap, Meta, Problem, Record, Ref, Row
+from kgraph.records import Code, CodeRange, Edge, Fact, Gap, Meta, Problem, Record, Ref, Resource, Row
 from kgraph.sources import READERS, icd10cm, payers
 from kgraph.sources.briefing import TITLE_RE
 from tests.figures import record
@@ -362,6 +362,10 @@ def check(records: list[Record], shown: str, lines: int | None) -> None:
                 assert not isinstance(value, Ref) or _curie_ok(value.curie), rec
                 assert isinstance(value, str | int | date | Ref) and not isinstance(value, bool), rec
             assert rec.edge is None or (_curie_ok(rec.edge[0]) and _curie_ok(rec.edge[2])), rec
+        elif isinstance(rec, Resource):  # a review note: its own IRI, fields like a row's
+            assert rec.curie.startswith("ROW:notes/"), rec
+            for _, value in rec.fields:
+                assert not isinstance(value, Ref) or _curie_ok(value.curie), rec
         else:
             assert isinstance(rec.key, str) and isinstance(rec.value, str), rec
 

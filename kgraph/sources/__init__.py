@@ -19,6 +19,7 @@ from kgraph.sources import (
     modifiers,
     mpfs,
     ncci,
+    notes,
     nucc,
     payers,
     registry,
@@ -53,6 +54,8 @@ for _kind in (
           names=("CPT", "HCPCS"), lists=("CPT", "HCPCS"), family="ncci-mue"),
     _KIND("ncci-addon", ncci.read_addon, "the quarter in the file name or its header",
           names=("CPT", "HCPCS"), lists=("CPT", "HCPCS"), family="ncci-addon"),
+    _KIND("notes", notes.read, "no release: review notes are the reviewers' own", early=True,
+          own_label="review notes"),
 ):
     registry.register(_kind)
 
@@ -61,6 +64,6 @@ READERS: dict[str, Reader] = {kind.name: kind.reader for kind in registry.kinds(
 
 #: every kg: term the readers use beyond kgraph.namespaces, with its kind and comment
 TERMS: dict[str, tuple[str, str]] = {}
-for _module in (icd10cm, icd10cm_tabular, nucc, crosswalk, hcpcs, modifiers, ncci, mpfs):
+for _module in (icd10cm, icd10cm_tabular, nucc, crosswalk, hcpcs, modifiers, ncci, mpfs, notes):
     for _name, _spec in getattr(_module, "TERMS", {}).items():
         TERMS.setdefault(_name, _spec)
