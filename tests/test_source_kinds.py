@@ -41,8 +41,9 @@ def test_an_unknown_kind_in_a_manifest_is_refused_naming_the_file_entry_and_ever
         registry.get("ncci-ptpp")
 
 
-def test_the_kinds_read_first_are_the_payer_registry_and_briefings():
-    assert set(SMALL_KINDS) == {"payers", "briefing"}
+def test_the_kinds_read_first_are_the_user_written_ones():
+    # the payer registry, briefings and review notes: small, all their problems reported at once
+    assert set(SMALL_KINDS) == {"payers", "briefing", "notes"}
 
 
 def test_a_kind_cannot_be_registered_twice_with_another_meaning():
