@@ -436,10 +436,11 @@ def test_cli_flags_give_the_python_answer(store):
 def test_cli_batch_streams_json_lines_and_exits_1(store):
     out = run_cli(store, str(CLAIMS / "batch.jsonl"), "--format", "json")
     assert out.exit_code == 1
-    lines = [json.loads(x) for x in out.output.splitlines()]
+    # stdout holds the JSON lines; the progress line ("checking FILE ...") goes to stderr
+    lines = [json.loads(x) for x in out.stdout.splitlines()]
     assert [x["status"] for x in lines] == ["pass", "error", "error", "error", "error", "fail"]
     ok = run_cli(store, "-", "--format", "json", input=(CLAIMS / "batch.jsonl").read_text().splitlines()[0])
-    assert ok.exit_code == 0 and json.loads(ok.output)["id"] == "b1"
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["id"] == "b1"
 
 
 @needs_cli
@@ -541,4 +542,4 @@ def test_batches_on_two_processes_give_the_same_lines_in_order(store):
     assert two[-2][1] == "error" and json.loads(two[-2][0])["input_line"] == 1201
     out = run_cli(store, "-", "--format", "json", "--workers", "2", input=text)
     stdin = [t for t, _ in check_batch.check_jsonl(store, io.StringIO(text), display="<stdin>")]
-    assert out.exit_code == 1 and out.output.splitlines() == stdin
+    assert out.exit_code == 1 and out.stdout.splitlines() == stdin
