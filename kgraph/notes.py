@@ -194,17 +194,15 @@ def missing(store: Any) -> set[str]:
 def edge_targets(store: Any, G: nx.MultiDiGraph) -> None:
     """Set ``target`` (a CURIE) on each edge of ``G`` that has a statement of its own: the first ``kg:Assertion``
     of a briefing edge, else the first code-set row of an NCCI / add-on edge (``traverse.ROW_FIELDS``)."""
-    from kgraph.traverse import ROW_FIELDS, _pair_rows, _values
+    from kgraph.internal_queries import select
+    from kgraph.traverse import ROW_FIELDS, _pair_rows
 
     edges = {(s, k, o) for s, o, k in G.edges(keys=True)}
     if not edges:
         return
     found: dict[tuple[str, str, str], str] = {}
-    q = (f"SELECT ?s ?p ?o ?a WHERE {{ VALUES ?s {{ {_values({s for s, _, _ in edges})} }} "
-         "?a a kg:Assertion ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o }")
-    for r in store.query(q):
-        key = (ns.curie(r["s"].value), ns.curie(r["p"].value), ns.curie(r["o"].value))
-        a = ns.curie(r["a"].value)
+    for r in select(store, "assertions_of_subjects", s=list({s for s, _, _ in edges})):
+        key, a = (str(r["s"]), str(r["p"]), str(r["o"])), str(r["a"])
         if key in edges and (key not in found or a < found[key]):
             found[key] = a
     for relation, (sf, of) in ROW_FIELDS.items():
