@@ -232,6 +232,14 @@ def is_valid(prefix: str, code: str) -> bool:
     return bool(pattern and pattern.match(code))
 
 
+def procedure_curie(code: str) -> str | None:
+    """``CPT:code`` or ``HCPCS:code`` for a bare procedure code by its shape, else None."""
+    for prefix in ("CPT", "HCPCS"):
+        if is_valid(prefix, code):
+            return f"{prefix}:{code}"
+    return None
+
+
 def icd10cm_with_dot(code: str) -> str:
     """``K222`` -> ``K22.2``; codes of three characters or already dotted are unchanged."""
     code = code.strip().upper()

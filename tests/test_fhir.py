@@ -176,6 +176,37 @@ def test_ncci_edits_before_the_flat_file_are_unknown_not_absent(store):
     assert found["ncci-edits-unknown"] == [cms_ptp_edits("77002", "2024-03-01")]
 
 
+def rvu_rows() -> list[dict[str, str]]:
+    """The rows of the default build's fee-schedule file, read without kgraph: the header is the
+    line starting ``HCPCS,MOD`` (the RVU file's record layout; the lines above it are titles)."""
+    lines = (DATA / "mpfs" / "PPRRVU2025_Oct_nodesc.csv").read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("HCPCS,MOD"))
+    header = lines[start].split(",")
+    names = [f"{a} {b}".strip() if a else b for a, b in zip(lines[start - 1].split(","), header, strict=False)]
+    return [dict(zip(names, r, strict=False)) for r in csv.reader(lines[start + 1:]) if r and r[0]]
+
+
+def test_fee_and_mue_properties_read_from_the_indexes_are_the_stores(store):
+    """A served $lookup reads a procedure's fee-schedule and MUE rows from the claim-check indexes
+    (fast); they must be what the store's named queries give, for every code of the RVU file, and
+    the indicators those of the CMS row (ENDO BASE of 43249 is 43235)."""
+    run, with_indexes = fhir._context(store)
+    without = facts.catalog(run)  # no indexes: the rows come from fee_schedule_indicators / mue_limit
+    from kgraph.fhir import operations
+
+    wanted = {"fee-schedule-status", "fee-schedule-indicator", "mue-units", "mue-adjudication-indicator"}
+    rows = rvu_rows()
+    for code in sorted({r["HCPCS"] for r in rows}):
+        fast = props(parsed(operations.lookup(run, with_indexes, CPT, code, date="2024-08-01")))
+        slow = props(operations.lookup(run, without, CPT, code, date="2024-08-01"))
+        assert {k: v for k, v in fast.items() if k in wanted} == {k: v for k, v in slow.items() if k in wanted}, code
+        own = next(r for r in rows if r["HCPCS"] == code and not r["MOD"])
+        assert fast["fee-schedule-status"] == [own["STATUS CODE"]], code
+        if own["ENDO BASE"]:
+            assert f"endoBase=CPT:{own['ENDO BASE']}" in fast["fee-schedule-indicator"], code
+    assert any(r["ENDO BASE"] for r in rows)  # the file has an endoscopic base code to compare
+
+
 def test_add_on_primaries_are_the_cms_rows(store):
     with (DATA / "ncci" / "ncci_add_on_code_edits_2024-06.csv").open(encoding="utf-8") as f:
         rows = [r for r in csv.DictReader(f) if r["add_on_code"] == "77002"]

@@ -27,6 +27,7 @@ import pyoxigraph as ox
 
 from kgraph import namespaces as ns
 from kgraph.rules import ptp, releases
+from kgraph.rules.rows import FEE_FIELDS
 from kgraph.sparql import named_queries
 
 Rows = list[dict[str, str | None]]
@@ -95,6 +96,8 @@ class Catalog:
     #: the build's claim-check indexes (``kgraph.indexes``), loaded on first call; None when the
     #: build has none to read (the NCCI edit counts then come from SPARQL)
     indexes: Callable[[], Any] | None = None
+    #: NCCI summaries by code (``ncci_counts``), the oldest dropped past ``SUMMARIES``
+    summaries: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def versions(self, kinds: tuple[str, ...]) -> list[str]:
         if kinds == ("icd10cm",):
@@ -199,6 +202,37 @@ def mue_rows(run: Runner, curie: str) -> Rows:
     return run(named("mue_limit"), {"code": node(curie)})
 
 
+#: the parts of ``concept`` the claim-check indexes can answer instead (``indexed_parts``)
+INDEXED = ("fee", "mue")
+
+
+def indexed_parts(catalog: Catalog, curie: str, parts: tuple[str, ...]) -> dict[str, Rows] | None:
+    """The ``fee`` and ``mue`` rows of a code (those of ``parts``) from the claim-check indexes, in the
+    shape of the ``fee_schedule_indicators`` and ``mue_limit`` rows (every loaded release; the fee
+    rows by modifier, the code's own row first); None when the catalog has no indexes. A procedure's
+    ``$lookup`` then runs one small query instead of a union of four (the fee and MUE branches are
+    most of its time on the full build)."""
+    ix = catalog.indexes() if catalog.indexes else None
+    if ix is None:
+        return None
+    out: dict[str, Rows] = {}
+    if "fee" in parts:
+        out["fee"] = []
+        for modifier in sorted(ix.fee.get(curie, {})):  # "" (the code's own row) sorts first
+            for row in sorted(ix.fee[curie][modifier], key=lambda r: (r.source, r.line)):
+                cells: dict[str, str | None] = {"code": curie, "modifier": f"MOD:{modifier}" if modifier else None}
+                cells.update({k: getattr(row, k) or None for k in FEE_FIELDS})
+                if row.endoBase:  # the index keeps the bare code, the store its IRI
+                    cells["endoBase"] = ns.procedure_curie(row.endoBase) or row.endoBase
+                cells["line"] = str(row.line)
+                out["fee"].append(cells)
+    if "mue" in parts:
+        out["mue"] = [{"code": curie, "units": str(r.units), "adjudicationIndicator": r.mai or None,
+                       "rationale": r.rationale or None, "source": ix.sources[r.source].file, "line": str(r.line)}
+                      for r in sorted(ix.mue.get(curie, ()), key=lambda r: (r.source, r.line))]
+    return out
+
+
 def addon_rows(run: Runner, catalog: Catalog, curie: str) -> Rows:
     """The add-on edit rows of a code as add-on (``type``, ``primary``), from every loaded release:
     from the claim-check indexes when the catalog has them (a hub add-on has dozens of rows, each
@@ -212,47 +246,77 @@ def addon_rows(run: Runner, catalog: Catalog, curie: str) -> Rows:
     return run(q, {"c": node(curie)})
 
 
+#: per-code NCCI summaries a catalog keeps (a hub code's takes ~10 ms to make, then ~0.1 ms to count)
+SUMMARIES = 4096
+
+
+@dataclass(frozen=True)
+class _PTPSummary:
+    """The PTP rows naming one code, in the shape a count on any date needs: the pairs of one row
+    grouped by (indicator, effective, deletion, source) with their number and one row of each
+    (``ptp.state`` tells the rows of a group apart by nothing else), and the rows of each pair that
+    more than one loaded release lists (those are picked pair by pair, by release)."""
+
+    groups: dict[tuple[int, int, int, int], tuple[int, int]]
+    shared: list[list[int]]
+
+
+def _ptp_summary(ix: Any, curie: str) -> _PTPSummary:
+    rows = ix.ptp_of(curie)
+    keys = ix.ptp_keys
+    per_pair = Counter(map(keys.__getitem__, rows))
+    shared = {k for k, n in per_pair.items() if n > 1}  # pairs listed by more than one loaded release
+    single = [i for i in rows if keys[i] not in shared] if shared else rows
+    columns = (ix.ptp_indicator, ix.ptp_effective, ix.ptp_deletion, ix.ptp_source)
+    found = list(zip(*[list(map(a.__getitem__, single)) for a in columns], strict=True))
+    sizes = Counter(found)
+    sample = dict(zip(found, single, strict=True))
+    pairs: dict[int, list[int]] = {}
+    for i in rows if shared else ():
+        if keys[i] in shared:
+            pairs.setdefault(keys[i], []).append(i)
+    return _PTPSummary({g: (n, sample[g]) for g, n in sizes.items()}, list(pairs.values()))
+
+
 def ncci_counts(run: Runner, catalog: Catalog, curie: str, day: Date) -> dict[str, int]:
     """The NCCI PTP edits naming a code (column 1 or 2) on a date, counted by ``kgraph.rules.ptp``
     state (``in effect``, ``unknown``; those not in effect are not counted).
 
     From the claim-check indexes when the catalog has them, as ``kgraph check`` reads them: the rows
-    of each pair in force by ``releases.select`` / ``pick``, each decided by ``ptp.state`` (once per
-    distinct indicator, dates and source: a hub code has thousands of rows and a few dozen of
-    those). Without indexes, from the ``ncci_conflicts`` named query counted by its status.
+    of each pair in force by ``releases.select`` / ``pick``, each decided by ``ptp.state``, on a
+    per-code summary the catalog keeps (``_PTPSummary``: a hub code has thousands of rows and a few
+    dozen groups; made once per code, whatever the date). Without indexes, from the
+    ``ncci_conflicts`` named query counted by its status.
     """
     counts: dict[str, int] = {}
     ix = catalog.indexes() if catalog.indexes else None
     if ix is None:
         date = ox.Literal(day.isoformat(), datatype=ox.NamedNode(ns.XSD + "date"))
-        counts = {}
         for r in run(_ncci_counts_text(), {"code": node(curie), "date": date}):  # "unknown: the file of ..."
             status = (r["status"] or "").partition(":")[0]
             counts[status] = counts.get(status, 0) + int(r["n"] or 0)
         return counts
+    summary = catalog.summaries.get(curie)
+    if summary is None:
+        summary = _ptp_summary(ix, curie)
+        if len(catalog.summaries) >= SUMMARIES:
+            catalog.summaries.pop(next(iter(catalog.summaries)), None)
+        catalog.summaries[curie] = summary
     selection = releases.select([s for s in ix.sources if s.family == "ncci-ptp"], day)
-    rows = ix.ptp_of(curie)
-    keys, source = ix.ptp_keys, ix.ptp_source
-    per_pair = Counter(map(keys.__getitem__, rows))
-    shared = {k for k, n in per_pair.items() if n > 1}  # pairs listed by more than one loaded release
-    single = [i for i in rows if keys[i] not in shared] if shared else rows
     # a pair of one row is in force when its release is: ask pick once per release, not per row
-    present = {s: [ix.sources[s]] for s in set(map(source.__getitem__, single))}
-    keep = {s for s, found in present.items() if releases.pick(selection, found, lambda r: r)}
-    kept = single if len(keep) == len(present) else [i for i in single if source[i] in keep]
-    if shared:
-        pairs: dict[int, list[int]] = {}
-        for i in rows:
-            if keys[i] in shared:
-                pairs.setdefault(keys[i], []).append(i)
-        kept = kept + releases.pick_each(selection, pairs.values(), lambda i: ix.sources[source[i]])
-    # the rows that ptp.state tells apart: indicator, effective, deletion, release (a few dozen of thousands)
-    columns = [list(map(a.__getitem__, kept)) for a in (ix.ptp_indicator, ix.ptp_effective, ix.ptp_deletion, source)]
-    sizes = Counter(zip(*columns, strict=True))
-    sample = dict(zip(zip(*columns, strict=True), kept, strict=True))
-    counts = {}
-    for group, n in sizes.items():
-        state = ptp.state(ix.ptp_at(sample[group]), day)
+    keep = {s for s in {g[3] for g in summary.groups}
+            if releases.pick(selection, [ix.sources[s]], lambda r: r)}
+    groups: dict[tuple[int, ...], tuple[int, int]] = {g: v for g, v in summary.groups.items() if g[3] in keep}
+    if summary.shared:
+        source = ix.ptp_source
+        picked = releases.pick_each(selection, summary.shared, lambda i: ix.sources[source[i]])
+        columns = (ix.ptp_indicator, ix.ptp_effective, ix.ptp_deletion, source)
+        for i in picked:
+            g = tuple(a[i] for a in columns)
+            n, first = groups.get(g, (0, i))
+            groups[g] = (n + 1, first)
+    for n, row in groups.values():
+        state = ptp.state(ix.ptp_at(row), day)
         if state != ptp.NOT_IN_EFFECT:
             counts[state] = counts.get(state, 0) + n
     return counts

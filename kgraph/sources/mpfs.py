@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from kgraph.errors import Origin
-from kgraph.namespaces import is_valid
+from kgraph.namespaces import procedure_curie
 from kgraph.records import Code, Meta, Problem, Record, Ref, Row, Value
 from kgraph.rules import fee, readers
 from kgraph.sources._io import CsvRows, read_text
@@ -75,14 +75,6 @@ _TITLE = re.compile(r"(\d{4})\s+National Physician Fee Schedule Relative Value F
 _NAME = re.compile(r"RVU(\d{4})_?([A-Za-z]{3})", re.I)
 _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
                                        "nov", "dec"), start=1)}
-
-
-def _code_curie(code: str) -> str | None:
-    if is_valid("CPT", code):
-        return "CPT:" + code
-    if is_valid("HCPCS", code):
-        return "HCPCS:" + code
-    return None
 
 
 def _release(path: str | Path, title: str) -> str | None:
@@ -171,7 +163,7 @@ def _rows(shown: str, reader: CsvRows, col: dict[str, int], header_at: int) -> I
             yield Problem(origin, f"expected {width} fields, found {len(cells)}")
             continue
         code, mod, endo = cells[i_code].strip().upper(), cells[i_mod].strip().upper(), cells[i_endo].strip()
-        curie = _code_curie(code)
+        curie = procedure_curie(code)
         if curie is None:
             yield Problem(origin, f"HCPCS {code!r} is not a CPT or HCPCS code")
             continue
@@ -187,7 +179,7 @@ def _rows(shown: str, reader: CsvRows, col: dict[str, int], header_at: int) -> I
             if allowed is not None and value not in allowed:
                 bad.append(f"{name} {value!r} is not one of {', '.join(sorted(allowed))}")
             fields.append((field, value))
-        endo_curie = _code_curie(endo) if endo else None
+        endo_curie = procedure_curie(endo) if endo else None
         if endo and endo_curie is None:
             bad.append(f"ENDO BASE {endo!r} is not a CPT or HCPCS code")
         if bad:
