@@ -662,13 +662,13 @@ def check(claims: Path | None, line_specs: tuple[str, ...], diagnoses: tuple[str
             # the lines of the file as they are read (only iterated below), advancing a bar by their size
             handle = cast(Any, for_stream(quiet=quiet).lines(handle, f"checking {display}"))
             if fmt == "json":  # JSON Lines in, JSON Lines out: the batch path, on --workers processes
-                from kgraph.check_batch import check_jsonl
+                from kgraph.check_batch import check_blocks
 
                 failed = False
                 with files:
-                    for text, status in check_jsonl(st, handle, display=display, workers=workers):
-                        failed = failed or status in ("fail", "error")
-                        sys.stdout.write(text + "\n")
+                    for text, statuses in check_blocks(st, handle, display=display, workers=workers):
+                        failed = failed or "fail" in statuses or "error" in statuses
+                        sys.stdout.write(text)
                 if failed:
                     sys.exit(1)
                 return
