@@ -1,7 +1,8 @@
 """Claim batches as the CLI runs them: JSON Lines in, one JSON line per result out, on one or more
 processes.
 
-Input: an open ``Store``, a text stream of JSON Lines claims and the number of worker processes.
+Input: an open ``Store``, a text stream of JSON Lines claims and the number of worker processes
+(``default_workers``: every usable core for a batch file of 1 MB or more, when none is named).
 Output: ``check_blocks`` yields blocks of result lines (each line ending in a newline, the block
 ready to write) with the status of each claim in it, in input order, streamed; ``check_jsonl``
 yields (JSON line, status) per claim from them. With ``workers`` > 1 the lines are read by this
@@ -26,9 +27,11 @@ from __future__ import annotations
 
 import gc
 import multiprocessing as mp
+import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import IO, Any
 
 import orjson
@@ -41,7 +44,26 @@ CHUNK = 512
 _GC_THRESHOLD = 20_000
 _STORE: dict[str, Any] = {}
 
+#: a batch file at least this large (about 3,000 claims) is checked on every usable core when no
+#: number of workers is given; below it, starting the workers costs more than they save
+AUTO_BYTES = 1 << 20
+
 Block = tuple[str, list[str]]
+
+
+def default_workers(path: Path | None) -> int:
+    """The processes for a JSON Lines batch when the caller names none: one per CPU this process
+    may run on for a regular file of at least ``AUTO_BYTES`` (the results are the same bytes in
+    the same order), else 1 (stdin, a small file, a machine without ``fork``)."""
+    if path is None or "fork" not in mp.get_all_start_methods():
+        return 1
+    try:
+        if not path.is_file() or path.stat().st_size < AUTO_BYTES:
+            return 1
+    except OSError:
+        return 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, cpus)
 
 
 def _block(numbered: Iterable[tuple[int, str]], store: Any, display: str) -> Block:
