@@ -152,7 +152,7 @@ except ImportError:  # a baseline without blocks: a JSON line per claim
                 yield json.dumps(r.to_json()), r.status
     def check_blocks(store, handle, workers=1):
         for text, status in check_jsonl(store, handle, workers=workers):
-            yield text + "\n", [status]
+            yield text + "\\n", [status]
 store = kgraph.open(sys.argv[1])
 t = time.perf_counter(); load_indexes(store); load = time.perf_counter() - t
 statuses, findings, out_bytes = {}, 0, 0
