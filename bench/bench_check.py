@@ -131,22 +131,28 @@ def ptp_pairs(n: int, seed: int) -> list[str]:
 
 GENERATORS = {"mixed": mixed, "ptp-pairs": ptp_pairs}
 
-# the CLI's batch path, ``kgraph check claims.jsonl --format json [--workers N]``: JSON Lines in, a JSON
-# line per result out (this branch: kgraph.check_batch.check_jsonl; the parent commit: check_many + json)
+# the CLI's batch path, ``kgraph check claims.jsonl --format json [--workers N]``: JSON Lines in, JSON
+# lines out (kgraph.check_batch.check_blocks; a baseline without it: check_jsonl, or check_many + json)
 CHECK = """
 import io, json, resource, sys, time
 import kgraph
 from kgraph.check import check_many, read_claims
 from kgraph.indexes import load_indexes
 workers = int(sys.argv[3])
-try:
-    from kgraph.check_batch import check_jsonl
-except ImportError:  # the parent commit's CLI
-    if workers > 1:
-        raise SystemExit("the baseline has no --workers")
-    def check_jsonl(store, handle, workers=1):
-        for r in check_many(store, read_claims(handle)):
-            yield json.dumps(r.to_json()), r.status
+try:  # the CLI's path: blocks of JSON lines, each written as it comes
+    from kgraph.check_batch import check_blocks
+except ImportError:  # a baseline without blocks: a JSON line per claim
+    try:
+        from kgraph.check_batch import check_jsonl
+    except ImportError:  # a baseline without kgraph.check_batch
+        if workers > 1:
+            raise SystemExit("the baseline has no --workers")
+        def check_jsonl(store, handle, workers=1):
+            for r in check_many(store, read_claims(handle)):
+                yield json.dumps(r.to_json()), r.status
+    def check_blocks(store, handle, workers=1):
+        for text, status in check_jsonl(store, handle, workers=workers):
+            yield text + "\\n", [status]
 store = kgraph.open(sys.argv[1])
 t = time.perf_counter(); load_indexes(store); load = time.perf_counter() - t
 statuses, findings, out_bytes = {}, 0, 0
@@ -156,9 +162,10 @@ if profile:
     prof = cProfile.Profile(); prof.enable()
 t, cpu = time.perf_counter(), time.process_time()
 with open(sys.argv[2], encoding="utf-8") as handle:
-    for text, status in check_jsonl(store, handle, workers=workers):
-        out_bytes += len(text)
-        statuses[status] = statuses.get(status, 0) + 1
+    for text, block_statuses in check_blocks(store, handle, workers=workers):
+        out_bytes += len(text) - len(block_statuses)  # without the newlines
+        for status in block_statuses:
+            statuses[status] = statuses.get(status, 0) + 1
         findings += text.count('"severity"')
 seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
 if profile:

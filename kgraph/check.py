@@ -257,33 +257,48 @@ def _parse(claim: Any, ix: Indexes, default_id: str) -> _Claim:
     return _Claim(cid, lines, payer, str(payer_raw) if payer_raw else None, taxonomy, claim_type, unknown)
 
 
-#: (code, modifiers, diagnoses) as written -> (code, modifiers, diagnoses) read, for lines read before
-_READ: dict[tuple[Any, ...], tuple[str, tuple[str, ...], tuple[str, ...], str]] = {}
+def _read_all(raw: Any, read: Any) -> tuple[str, ...] | None:
+    """The codes of a line's ``modifiers`` or ``diagnoses`` field as ``_read_line`` reads them
+    (each read once, in order), or None when any of them is not a code (``_read_line`` says why)."""
+    if not raw:
+        return ()
+    if type(raw) is str:
+        raw = (raw,)
+    elif type(raw) is not list:
+        return None
+    out: list[str] = []
+    for text in raw:
+        if type(text) is not str:
+            return None
+        code = read(text)
+        if code is None:
+            return None
+        if code not in out:
+            out.append(code)
+    return tuple(out)
 
 
 def _parse_line(n: int, raw: Any, claim_date: date | None, problems: list[str], unknown: list[str]) -> _Line | None:
-    """One claim line; appends its problems (every bad field) and returns None when it has any."""
-    key = None
-    if type(raw) is dict and len(raw) <= len(_LINE_FIELDS):
-        # the common case: fields already read on another line are not read again
-        mods_raw, dx_raw, units = raw.get("modifiers", ()), raw.get("diagnoses", ()), raw.get("units", 1)
-        if type(mods_raw) in (list, tuple) and type(dx_raw) in (list, tuple):
-            try:
-                key = (raw.get("code"), *mods_raw, None, *dx_raw)
-                found = _READ.get(key)
-            except TypeError:  # something unhashable in a list: read it the long way
-                key = found = None
-            if found is not None and type(units) is int and units >= 1 and raw.keys() <= _LINE_FIELDS:
-                line_date = raw.get("date")
-                dos = claim_date if line_date is None else _as_date(line_date)
-                if dos is not None and dos is not date.min:
-                    return _Line(n, found[0], found[1], units, found[2], dos, found[3])
-    line = _read_line(n, raw, claim_date, problems, unknown)
-    if line is not None and key is not None:
-        if len(_READ) > 100_000:
-            _READ.clear()
-        _READ[key] = (line.code, line.modifiers, line.diagnoses, line.local)
-    return line
+    """One claim line; appends its problems (every bad field) and returns None when it has any.
+
+    The common case, a line whose every field reads (each code through its memoised reader), is
+    read here in one pass; any other line is read by ``_read_line``, which names every problem."""
+    if type(raw) is dict and raw.keys() <= _LINE_FIELDS:
+        code_raw, units = raw.get("code"), raw.get("units", 1)
+        if type(code_raw) is str and type(units) is int and units >= 1:
+            code = _procedure(code_raw)
+            mods = _read_all(raw.get("modifiers"), _modifier)
+            dx = _read_all(raw.get("diagnoses"), _diagnosis)
+            line_date = raw.get("date")
+            dos = claim_date if line_date is None else _as_date(line_date)
+            if code is not None and mods is not None and dx is not None and dos is not None and dos is not date.min:
+                return _Line(n, code, mods, units, dx, dos, _local(code))
+    return _read_line(n, raw, claim_date, problems, unknown)
+
+
+@lru_cache(maxsize=65536)
+def _local(curie: str) -> str:
+    return curie.partition(":")[2]
 
 
 def _read_line(n: int, raw: Any, claim_date: date | None, problems: list[str], unknown: list[str]) -> _Line | None:

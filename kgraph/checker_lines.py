@@ -67,8 +67,12 @@ class LineChecks:
         rows = ln.info.fee
         if not rows:
             return None
-        which = modifier if modifier is not None else next(
-            (m for m in ("26", "TC", "53") if m in ln.modifiers and m in rows), "")
+        if modifier is not None:
+            which = modifier
+        elif ln.modifiers:
+            which = next((m for m in ("26", "TC", "53") if m in ln.modifiers and m in rows), "")
+        else:
+            which = ""  # most lines carry no modifier: their code's own row
         found = self._in_force("mpfs", rows.get(which, []), ln.dos)
         return (which, found[0]) if found else None
 

@@ -615,14 +615,15 @@ CHECK_COLUMNS = ["claim", "status", "severity", "rule", "lines", "message", "evi
 @click.option("--claim-type", type=click.Choice(["professional", "institutional"]), default="professional",
               show_default=True)
 @click.option("--id", "claim_id", default="cli", show_default=True, help="The claim id shown in the result.")
-@click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
-              help="Processes checking a JSON Lines batch written as JSON (2 on a 2-core machine: ~1.8x the claims/s).")
+@click.option("--workers", type=click.IntRange(1), default=None,
+              help="Processes checking a JSON Lines batch written as JSON (default: one per CPU for a file of 1 MB "
+                   "or more, else 1; the same output either way).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr (problems are still shown).")
 @store_option
 @format_option
 @command
 def check(claims: Path | None, line_specs: tuple[str, ...], diagnoses: tuple[str, ...], taxonomy: str | None,
-          payer: str | None, service_date: str | None, claim_type: str, claim_id: str, workers: int,
+          payer: str | None, service_date: str | None, claim_type: str, claim_id: str, workers: int | None,
           quiet: bool, store: Path | None, fmt: str | None) -> None:
     """Check claim lines (NCCI PTP, MUE, add-on, modifiers, diagnoses, fee schedule) and explain each finding.
 
@@ -662,13 +663,15 @@ def check(claims: Path | None, line_specs: tuple[str, ...], diagnoses: tuple[str
             # the lines of the file as they are read (only iterated below), advancing a bar by their size
             handle = cast(Any, for_stream(quiet=quiet).lines(handle, f"checking {display}"))
             if fmt == "json":  # JSON Lines in, JSON Lines out: the batch path, on --workers processes
-                from kgraph.check_batch import check_jsonl
+                from kgraph.check_batch import check_blocks, default_workers
 
+                if workers is None:
+                    workers = default_workers(None if stdin else claims)
                 failed = False
                 with files:
-                    for text, status in check_jsonl(st, handle, display=display, workers=workers):
-                        failed = failed or status in ("fail", "error")
-                        sys.stdout.write(text + "\n")
+                    for text, statuses in check_blocks(st, handle, display=display, workers=workers):
+                        failed = failed or "fail" in statuses or "error" in statuses
+                        sys.stdout.write(text)
                 if failed:
                     sys.exit(1)
                 return

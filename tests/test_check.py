@@ -543,3 +543,15 @@ def test_batches_on_two_processes_give_the_same_lines_in_order(store):
     out = run_cli(store, "-", "--format", "json", "--workers", "2", input=text)
     stdin = [t for t, _ in check_batch.check_jsonl(store, io.StringIO(text), display="<stdin>")]
     assert out.exit_code == 1 and out.stdout.splitlines() == stdin
+
+
+def test_a_large_batch_file_is_checked_on_every_usable_core_by_default(tmp_path, monkeypatch):
+    from kgraph import check_batch
+
+    small, large = tmp_path / "small.jsonl", tmp_path / "large.jsonl"
+    small.write_text(json.dumps(claim("43214")) + "\n")
+    large.write_bytes(b"\n" * check_batch.AUTO_BYTES)
+    monkeypatch.setattr(check_batch.os, "sched_getaffinity", lambda _pid: {0, 1, 2}, raising=False)
+    assert check_batch.default_workers(large) == 3  # one per CPU this process may run on
+    assert check_batch.default_workers(small) == 1  # starting workers costs more than they save
+    assert check_batch.default_workers(None) == 1  # stdin: the size is unknown
