@@ -35,6 +35,7 @@ from kgraph import builds, description, incremental
 from kgraph import namespaces as ns
 from kgraph.errors import BuildError, Origin, StoreError
 from kgraph.indexes import write_indexes
+from kgraph.internal_queries import solutions
 from kgraph.progress import Progress, total_bytes
 from kgraph.progress import of as progress_of
 from kgraph.ranges import Expander
@@ -592,10 +593,8 @@ def degree_lines(database: ox.Store, table: dict[str, dict[str, tuple[int, int]]
     for relation in [f"kg:{r}" for r in ns.RELATIONS] + ["skos:broader"]:
         rel = ns.iri(relation)
         counts: dict[str, list[int]] = {}
-        for position, q in enumerate((
-                f"SELECT ?n (COUNT(DISTINCT ?x) AS ?k) WHERE {{ ?n <{rel}> ?x }} GROUP BY ?n",
-                f"SELECT ?n (COUNT(DISTINCT ?x) AS ?k) WHERE {{ ?x <{rel}> ?n }} GROUP BY ?n")):
-            for row in _select(database, q):
+        for position, q in enumerate(("out_degrees", "in_degrees")):
+            for row in solutions(database, q, rel=rel):
                 node = row["n"]
                 if isinstance(node, ox.NamedNode):
                     counts.setdefault(node.value, [0, 0])[position] = int(row["k"].value)
@@ -620,9 +619,8 @@ def count(database: ox.Store) -> dict[str, Any]:
     """Counts by node kind and by relation (CURIEs), precomputed at build time for ``stats``."""
     kinds = {kind: 0 for kind in NODE_KINDS}
     class_kind = {cls: kind for kind, cls in ns.KIND_CLASSES.items()}
-    q = "SELECT ?c (COUNT(DISTINCT ?n) AS ?k) WHERE { ?n a ?c } GROUP BY ?c"
     others: dict[str, int] = {}
-    for row in _select(database, q):
+    for row in solutions(database, "class_counts"):
         cls, k = row["c"].value, int(row["k"].value)
         if cls in class_kind:
             kinds[class_kind[cls]] = k
@@ -630,10 +628,7 @@ def count(database: ox.Store) -> dict[str, Any]:
             others[ns.curie(cls)] = k
     relations = {f"kg:{r}": 0 for r in ns.RELATIONS}
     relations["skos:broader"] = 0
-    values = " ".join(f"<{ns.iri(r)}>" for r in relations)
-    q = (f"SELECT ?p (COUNT(*) AS ?k) WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ VALUES ?p {{ {values} }} "
-         "?s ?p ?o } } GROUP BY ?p")
-    for row in _select(database, q):
+    for row in solutions(database, "relation_counts", p=list(relations)):
         relations[ns.curie(row["p"].value)] = int(row["k"].value)
     return {
         "nodes": kinds,
@@ -642,9 +637,3 @@ def count(database: ox.Store) -> dict[str, Any]:
         "sources": others.get("kg:Source", 0),
         "quads": len(database),
     }
-
-
-def _select(database: ox.Store, sparql: str) -> ox.QuerySolutions:
-    result = database.query(sparql, use_default_graph_as_union=True)
-    assert isinstance(result, ox.QuerySolutions)
-    return result

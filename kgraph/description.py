@@ -30,6 +30,7 @@ import pyoxigraph as ox
 
 from kgraph import namespaces as ns
 from kgraph.errors import NotAcceptable
+from kgraph.internal_queries import solutions
 from kgraph.sparql import NamedQuery, _term, named_queries
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
@@ -145,31 +146,21 @@ def void_statistics(database: ox.Store,
     if not todo:
         return dict(sorted(stats.items()))
     # without known graphs, one pass over every graph; else only the others, by their index
-    values = f"VALUES ?g {{ {' '.join(f'<{g}>' for g in todo)} }} " if stats else ""
+    graphs = [ox.NamedNode(g) for g in todo] if stats else None
 
     def of(graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph) -> dict[str, Any]:
         return stats.setdefault(str(getattr(graph, "value", graph)), {
             "triples": 0, "distinct_subjects": 0, "distinct_objects": 0, "classes": {}, "properties": {}})
 
-    for row in _rows(database, "SELECT ?g (COUNT(*) AS ?t) (COUNT(DISTINCT ?s) AS ?s_) (COUNT(DISTINCT ?o) AS ?o_) "
-                               f"WHERE {{ {values}GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?g"):
+    for row in solutions(database, "void_graphs", g=graphs):
         of(row["g"]).update(triples=int(row["t"].value), distinct_subjects=int(row["s_"].value),
                             distinct_objects=int(row["o_"].value))
-    properties = f"SELECT ?g ?p (COUNT(*) AS ?t) WHERE {{ {values}GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?g ?p"
-    for row in _rows(database, properties):
+    for row in solutions(database, "void_properties", g=graphs):
         of(row["g"])["properties"][row["p"].value] = int(row["t"].value)
-    classes = (f"SELECT ?g ?c (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {values}GRAPH ?g {{ ?s <{ns.RDF}type> ?c }} }} "
-               "GROUP BY ?g ?c")
-    for row in _rows(database, classes):
+    for row in solutions(database, "void_classes", g=graphs):
         if isinstance(row["c"], ox.NamedNode):
             of(row["g"])["classes"][row["c"].value] = int(row["n"].value)
     return dict(sorted(stats.items()))
-
-
-def _rows(database: ox.Store, sparql: str) -> Iterable[ox.QuerySolution]:
-    result = database.query(sparql)
-    assert isinstance(result, ox.QuerySolutions)
-    return result
 
 
 def service_description(endpoint: str, info: Mapping[str, Any], *, allow_update: bool = False) -> list[ox.Triple]:

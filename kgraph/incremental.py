@@ -224,11 +224,7 @@ def update_indexes(database: ox.Store, build_dir: Path, old_build: Path, build_i
         return row._replace(source=remap[row.source])
 
     table = bytes(remap[i] if i < len(remap) else 0 for i in range(256))
-    modifiers = dict.fromkeys(old.modifiers, "")
-    for m, label in ix._select(database, "SELECT ?m ?l WHERE { ?m a kg:Modifier ; rdfs:label ?l }"):
-        c = ix._curie(m)
-        if c in modifiers and not modifiers[c]:
-            modifiers[c] = label.value
+    modifiers = ix.modifier_labels(database, old.modifiers)
     payers, labels, parents = ix._payers(database)
     new = dataclasses.replace(
         old, build=build_id, sources=sources, ptp_source=array("B", bytes(old.ptp_source).translate(table)),

@@ -41,7 +41,7 @@ import threading
 import time
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -51,6 +51,7 @@ import pyoxigraph as ox
 
 from kgraph import namespaces as ns
 from kgraph.errors import StoreError
+from kgraph.internal_queries import tuples
 from kgraph.rules import icd
 from kgraph.rules.releases import Release, release_start
 from kgraph.rules.rows import FEE_FIELDS, AddOnRow, FeeRow, MUERow, PTPRow
@@ -214,15 +215,12 @@ class Indexes:
     def source(self, kind: str) -> list[SourceInfo]:
         return [s for s in self.sources if s.kind == kind]
 
+    def release_of(self, row: Any) -> SourceInfo:
+        """The source a code-set row (``kgraph.rules.rows``, which names it by index) was read from."""
+        return self.sources[row.source]
+
 
 # --- reading the store ----------------------------------------------------------------------------
-
-
-def _select(database: ox.Store, sparql: str) -> Iterator[tuple[Any, ...]]:
-    prefixes = "".join(f"PREFIX {p}: <{u}>\n" for p, u in _PREFIXES.items())
-    result = database.query(prefixes + sparql, use_default_graph_as_union=True)
-    assert isinstance(result, ox.QuerySolutions)
-    return map(tuple, result)  # a solution iterates over its terms
 
 
 #: the namespaces of codes, longest first, for CURIEs of the ~10^6 terms an index reads
@@ -251,11 +249,8 @@ def _date(text: str | None) -> date | None:
 
 
 def _sources(database: ox.Store) -> list[SourceInfo]:
-    q = """SELECT ?s ?kind ?file ?release ?eff ?layout ?scope WHERE { ?s a kg:Source ; kg:sourceKind ?kind .
-      OPTIONAL { ?s kg:file ?file } OPTIONAL { ?s kg:release ?release } OPTIONAL { ?s kg:effective ?eff }
-      OPTIONAL { ?s kg:layout ?layout } OPTIONAL { ?s kg:scope ?scope } }"""
     out = []
-    for s, kind, file, release, eff, layout, scope in _select(database, q):
+    for s, kind, file, release, eff, layout, scope in tuples(database, "index_sources"):
         rel = _text(release)
         when = _date(_text(eff)) or release_start(kind.value, rel)
         out.append(SourceInfo(_curie(s).partition(":")[2], kind.value, _text(file), rel, when, _text(layout),
@@ -279,11 +274,10 @@ def _row_source_line(row_iri: str) -> tuple[str, int]:
 
 def _rows(database: ox.Store, kind: str, graph: str | None = None) -> dict[str, dict[str, Any]]:
     """Row IRI -> field (kg: local name) -> value (CURIE for codes, str / int / date otherwise)."""
-    pattern = f"?r a kg:{kind} ; ?f ?v"
-    q = f"SELECT ?r ?f ?v WHERE {{ GRAPH <{graph}> {{ {pattern} }} }}" if graph else \
-        f"SELECT ?r ?f ?v WHERE {{ {pattern} }}"
+    found = tuples(database, "rows_of_class_in_graph", g=ox.NamedNode(graph), **{"class": f"kg:{kind}"}) if graph \
+        else tuples(database, "rows_of_class", **{"class": f"kg:{kind}"})
     rows: dict[str, dict[str, Any]] = defaultdict(dict)
-    for r, f, v in _select(database, q):
+    for r, f, v in found:
         name = f.value.removeprefix(_KG)
         if name == f.value:
             continue  # rdf:type
@@ -309,8 +303,7 @@ def _sha256(path: Path) -> str:
 
 def _source_file(database: ox.Store, source: SourceInfo) -> Path | None:
     """The source's file, if it is still there with the sha256 the build recorded."""
-    sha = next((_text(v[0]) for v in _select(
-        database, f"SELECT ?h WHERE {{ <{ns.iri('SOURCE:' + source.id)}> kg:sha256 ?h }}")), "")
+    sha = next((_text(v[0]) for v in tuples(database, "source_sha256", s="SOURCE:" + source.id)), "")
     path = Path(source.file)
     if not sha or not source.file or source.file.startswith(("pkg:", "builtin:")) or not path.is_file():
         return None
@@ -423,11 +416,8 @@ def _ptp(database: ox.Store, sources: list[SourceInfo], builder: _PTPBuilder,
 
 def _evidence(database: ox.Store, relation: str) -> dict[str, list[Evidence]]:
     """object or subject -> (other end, file, line, qualifiers) for the statement nodes of a relation."""
-    q = f"""SELECT ?a ?s ?o ?file ?line ?q ?v WHERE {{ ?a rdf:predicate kg:{relation} ; rdf:subject ?s ;
-      rdf:object ?o ; kg:line ?line ; kg:source ?src . ?src kg:file ?file .
-      OPTIONAL {{ ?a ?q ?v FILTER(isLiteral(?v) && ?q != kg:line) }} }}"""
     found: dict[str, tuple[str, str, str, int, dict[str, str]]] = {}
-    for a, s, o, file, line, q_, v in _select(database, q):
+    for a, s, o, file, line, q_, v in tuples(database, "evidence_of_relation", rel=f"kg:{relation}"):
         entry = found.get(a.value)
         if entry is None:
             entry = found[a.value] = (_curie(s), _curie(o), file.value, int(line.value), {})
@@ -451,11 +441,9 @@ def collect(database: ox.Store, build: str = "", *, progress: Callable[[str], No
     _ptp(database, sources, builder, say)
 
     # which code sets name each code (procedures, modifiers, taxonomies)
-    kinds = ", ".join(f'"{k}"' for k in sorted({*PROCEDURE_KINDS, *MODIFIER_KINDS, *registry.naming("NUCC")}))
+    kinds = [ox.Literal(k) for k in sorted({*PROCEDURE_KINDS, *MODIFIER_KINDS, *registry.naming("NUCC")})]
     present: dict[str, set[str]] = defaultdict(set)
-    q = (f"SELECT ?n ?kind WHERE {{ ?src kg:sourceKind ?kind ; kg:graph ?g FILTER(?kind IN ({kinds})) "
-         "GRAPH ?g { ?n kg:code ?c } }")
-    for n, kind in _select(database, q):
+    for n, kind in tuples(database, "codes_of_source_kinds", kind=kinds):
         present[_curie(n)].add(kind.value)
     procedures = {c: tuple(sorted(k & set(PROCEDURE_KINDS))) for c, k in present.items()
                   if c.startswith(("CPT:", "HCPCS:")) and k & set(PROCEDURE_KINDS)}
@@ -467,11 +455,7 @@ def collect(database: ox.Store, build: str = "", *, progress: Callable[[str], No
     modifier_codes = {c for c, k in present.items() if c.startswith("MOD:") and k & set(MODIFIER_KINDS)}
     if not any(c.startswith("MOD:") and k & lists for c, k in present.items()):
         modifier_codes = set()
-    modifiers = {c: "" for c in modifier_codes}
-    for n, label in _select(database, "SELECT ?m ?l WHERE { ?m a kg:Modifier ; rdfs:label ?l }"):
-        c = _curie(n)
-        if c in modifiers and not modifiers[c]:
-            modifiers[c] = label.value
+    modifiers = modifier_labels(database, modifier_codes)
     nucc = frozenset(c for c, k in present.items() if c.startswith("NUCC:") and k & set(registry.naming("NUCC")))
 
     def line_of(iri: str) -> tuple[int, int]:
@@ -502,7 +486,7 @@ def collect(database: ox.Store, build: str = "", *, progress: Callable[[str], No
 
     icd_years, icd_parent, header_since, fys = _icd(database)
     nucc_parent = {}
-    for s, o in _select(database, "SELECT ?s ?o WHERE { ?s skos:broader ?o }"):
+    for s, o in tuples(database, "broader_pairs"):
         if s.value.startswith(_PREFIXES["NUCC"]):
             nucc_parent[_curie(s)] = _curie(o)
     payers, labels, parents = _payers(database)
@@ -518,12 +502,20 @@ def collect(database: ox.Store, build: str = "", *, progress: Callable[[str], No
         seconds=round(time.perf_counter() - started, 3))
 
 
+def modifier_labels(database: ox.Store, codes: Iterable[str]) -> dict[str, str]:
+    """Modifier CURIE -> its first label in the store (``""`` when it has none), for ``codes``."""
+    labels = dict.fromkeys(codes, "")
+    for n, label in tuples(database, "modifier_labels"):
+        c = _curie(n)
+        if c in labels and not labels[c]:
+            labels[c] = label.value
+    return labels
+
+
 def _terminations(database: ox.Store, src_index: dict[str, int]) -> dict[str, tuple[tuple[date, int], ...]]:
     """Procedure code -> (HCPCS termination date, source index) of each loaded HCPCS file that ends it."""
-    q = ('SELECT ?src ?c ?d WHERE { ?src kg:sourceKind "hcpcs" ; kg:graph ?g . '
-         "GRAPH ?g { ?c kg:terminationDate ?d } }")
     found: dict[str, set[tuple[date, int]]] = defaultdict(set)
-    for src, c, d in _select(database, q):
+    for src, c, d in tuples(database, "hcpcs_terminations"):
         code, day = _curie(c), _date(d.value)
         if code.startswith(("CPT:", "HCPCS:")) and day is not None:
             found[code].add((day, src_index.get(_curie(src).partition(":")[2], 0)))
@@ -534,9 +526,7 @@ def payer_gaps(database: ox.Store) -> dict[tuple[str, str], list[PayerGap]]:
     """(code, payer) -> the gaps a briefing records about the payer's coverage of the code."""
     gaps: dict[tuple[str, str], list[PayerGap]] = defaultdict(list)
     payer_ns = _PREFIXES["PAYER"]
-    q = """SELECT ?about ?ctx ?field ?text ?file ?line WHERE { ?g a kg:Gap ; kg:about ?about ; kg:context ?ctx ;
-      kg:field ?field ; kg:gapText ?text ; kg:line ?line ; kg:source ?src . ?src kg:file ?file }"""
-    for about, ctx, fld, text, file, line in _select(database, q):
+    for about, ctx, fld, text, file, line in tuples(database, "payer_gaps"):
         if ctx.value.startswith(payer_ns):
             gaps[(_curie(about), _curie(ctx))].append(PayerGap(fld.value, text.value, file.value, int(line.value)))
     return dict(gaps)
@@ -552,17 +542,16 @@ def _icd(database: ox.Store) -> tuple[dict[str, tuple[int, int]], dict[str, str]
     years: set[int] = set()
     # grouped in the query: measured 3x faster than one solution per (code, year)
     for prop, masks in (("inFY", present), ("billableInFY", billable)):
-        q = f"SELECT ?n (GROUP_CONCAT(STR(?y)) AS ?ys) WHERE {{ ?n kg:{prop} ?y }} GROUP BY ?n"
-        for n, ys in _select(database, q):
+        for n, ys in tuples(database, "fiscal_years_of_codes", prop=f"kg:{prop}"):
             mask = 0
             for y in ys.value.split():
                 years.add(int(y))
                 mask |= 1 << (int(y) - 2000)
             masks[_curie(n)] = mask
-    header = {_curie(n): int(y.value) for n, y in _select(database, "SELECT ?n ?y WHERE { ?n kg:headerSinceFY ?y }")}
+    header = {_curie(n): int(y.value) for n, y in tuples(database, "header_since")}
     parent = {}
     icd_ns = _PREFIXES["ICD10CM"]
-    for s, o in _select(database, "SELECT ?s ?o WHERE { ?s skos:broader ?o }"):
+    for s, o in tuples(database, "broader_pairs"):
         if s.value.startswith(icd_ns):
             parent[_curie(s)] = _curie(o)
     return ({c: (m, billable.get(c, 0)) for c, m in present.items()}, parent, header, tuple(sorted(years)))
@@ -574,7 +563,7 @@ def _midyear(database: ox.Store, sources: list[SourceInfo],
     with the codes it changes against the fiscal year it falls in (``kgraph.rules.icd``)."""
     listed: dict[date, dict[str, bool]] = defaultdict(dict)
     for prop, billable in (("inRelease", False), ("billableInRelease", True)):
-        for n, d in _select(database, f"SELECT ?n ?d WHERE {{ ?n kg:{prop} ?d }}"):
+        for n, d in tuples(database, "values_of_property", prop=f"kg:{prop}"):
             listed[date.fromisoformat(d.value)][_curie(n)] = billable
     labels = {s.effective: s.release for s in sources if s.kind == "icd10cm-tabular" and s.effective}
     return tuple(icd.MidYear(labels.get(day, day.isoformat()), day,
@@ -588,9 +577,7 @@ def _payers(database: ox.Store) -> tuple[dict[str, str], dict[str, str], dict[st
     keys: dict[str, str] = {}
     labels: dict[str, str] = {}
     parents: dict[str, str] = {}
-    q = """SELECT ?p ?code ?label ?alias ?parent WHERE { ?p a kg:Payer ; kg:code ?code .
-      OPTIONAL { ?p rdfs:label ?label } OPTIONAL { ?p kg:alias ?alias } OPTIONAL { ?p kg:partOf ?parent } }"""
-    for p, code, label, alias, parent in _select(database, q):
+    for p, code, label, alias, parent in tuples(database, "payers_with_names"):
         c = _curie(p)
         for name in (code.value, _text(label), _text(alias)):
             if name:

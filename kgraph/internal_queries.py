@@ -5,9 +5,12 @@ what it answers and what it is bound to) or SPARQL text, and bindings by variabl
 value (a CURIE string, an ``int``, or a pyoxigraph term) is bound as one RDF term
 (``kgraph.binding.bind``); a list of values (or of tuples, for ``VALUES (?a ?b)``) fills the
 query's empty ``VALUES ?name { }`` block. Every value is written by pyoxigraph in N-Triples syntax,
-so no value can change the query; a CURIE is checked by ``kgraph.namespaces.iri`` first. Output:
-rows as dicts of strings (CURIEs for kgraph IRIs, the text of literals, ``None`` when unbound),
-or pyoxigraph's own solutions for the indexes' loops over millions of terms. Raises ``QueryError``
+so no value can change the query; a CURIE is checked by ``kgraph.namespaces.iri`` first. ``None``
+for a list removes its ``VALUES`` block (no restriction: every value). Output: rows as dicts of
+strings (CURIEs for kgraph IRIs, the text of literals, ``None`` when unbound), or pyoxigraph's own
+solutions (``solutions``; ``tuples`` for the indexes' loops over millions of terms). A ``LIMIT``
+that varies is the caller's ``itertools.islice`` of ``solutions``: pyoxigraph yields solutions
+lazily, so the query stops where the slice does. Raises ``QueryError``
 for a syntax error (with line and column) or a query that cannot take its bindings. The named,
 user-facing queries are ``kgraph/queries/*.rq`` (``kgraph.sparql``), not these.
 """
@@ -15,6 +18,7 @@ user-facing queries are ``kgraph/queries/*.rq`` (``kgraph.sparql``), not these.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -76,8 +80,9 @@ def show(value: Any) -> str | None:
     return str(value)
 
 
-def _fill(sparql: str, lists: dict[str, list[Any]]) -> str:
-    """``VALUES ?name { }`` (or ``VALUES (?a ?b) { }``) blocks of the text filled with the terms."""
+def _fill(sparql: str, lists: dict[str, list[Any] | None]) -> str:
+    """``VALUES ?name { }`` (or ``VALUES (?a ?b) { }``) blocks of the text filled with the terms;
+    a block whose list is ``None`` is removed."""
     toks = tokens(sparql)
     filled: set[str] = set()
     significant = [i for i, (kind, _) in enumerate(toks) if kind not in ("ws", "comment")]
@@ -97,12 +102,17 @@ def _fill(sparql: str, lists: dict[str, list[Any]]) -> str:
             j += 1
         if key not in lists or toks[significant[j]][1] != "{" or toks[significant[j + 1]][1] != "}":
             continue
+        filled.add(key)
+        values = lists[key]
+        if values is None:
+            for k in range(i, significant[j + 1] + 1):
+                toks[k] = ("ws", "")
+            continue
         rows = [" ".join(str(term(v)) for v in row) if isinstance(row, tuple) else str(term(row))
-                for row in lists[key]]
+                for row in values]
         if " " in key:
             rows = [f"({r})" for r in rows]
         toks[significant[j]] = ("punct", "{ " + " ".join(rows))
-        filled.add(key)
     missing = set(lists) - filled
     if missing:
         raise QueryError(f"no empty VALUES block for {', '.join(sorted(missing))} in the query")
@@ -112,7 +122,8 @@ def _fill(sparql: str, lists: dict[str, list[Any]]) -> str:
 def prepare(name_or_sparql: str, bindings: dict[str, Any]) -> str:
     """The text to run: the internal query or text, its lists and single values bound."""
     sparql = text(name_or_sparql) if _NAME.fullmatch(name_or_sparql) else name_or_sparql
-    lists = {k: list(v) for k, v in bindings.items() if isinstance(v, list | tuple | set | frozenset)}
+    lists = {k: None if v is None else list(v) for k, v in bindings.items()
+             if v is None or isinstance(v, list | tuple | set | frozenset)}
     if lists:
         sparql = _fill(sparql, {k.replace(",", " "): v for k, v in lists.items()})
     single = {ox.Variable(k): term(v) for k, v in bindings.items() if k not in lists}
@@ -137,6 +148,13 @@ def select(target: Any, name_or_sparql: str, **bindings: Any) -> list[Row]:
     result = solutions(target, name_or_sparql, **bindings)
     columns = [v.value for v in result.variables]
     return [{c: show(t) for c, t in zip(columns, solution, strict=True)} for solution in result]
+
+
+def tuples(target: Any, name_or_sparql: str, **bindings: Any) -> Iterator[tuple[Any, ...]]:
+    """A SELECT's solutions as tuples of pyoxigraph terms in the order of its projection (``None``
+    where unbound): the claim-check indexes and the build's counts read millions of them."""
+    result = solutions(target, name_or_sparql, **bindings)
+    return map(tuple, result)  # a solution iterates over its terms
 
 
 def ask(target: Any, name_or_sparql: str, **bindings: Any) -> bool:

@@ -240,6 +240,23 @@ def procedure_curie(code: str) -> str | None:
     return None
 
 
+# FY2026 opened category QA0 (genetic neurodevelopmental disorders), the first code with a letter
+# in position 2; PATTERNS["ICD10CM"] (and ontology/shapes.ttl) allow QA only. The readers of the
+# official ICD-10-CM files accept any letter there, so that the next such category is read rather
+# than its official codes dropped.
+_ICD10CM_WIDE = re.compile(r"^[A-Z][0-9A-Z][0-9A-Z](\.[0-9A-Z]{1,4})?$")
+
+
+def is_icd10cm_code(code: str) -> bool:
+    """Whether ``code`` (with its dot) has the shape of an ICD-10-CM code as the official files
+    may write it (``is_valid``, or a letter in position 2 as FY2026's ``QA0``).
+
+    >>> is_icd10cm_code("K21.00"), is_icd10cm_code("QA0.0101"), is_icd10cm_code("123.4"), is_icd10cm_code("K21.")
+    (True, True, False, False)
+    """
+    return is_valid("ICD10CM", code) or bool(_ICD10CM_WIDE.match(code))
+
+
 def icd10cm_with_dot(code: str) -> str:
     """``K222`` -> ``K22.2``; codes of three characters or already dotted are unchanged."""
     code = code.strip().upper()

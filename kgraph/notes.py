@@ -29,12 +29,12 @@ import networkx as nx
 
 from kgraph import namespaces as ns
 from kgraph.errors import CurieError, KGraphError
+from kgraph.internal_queries import select, solutions
 from kgraph.records import Problem
 from kgraph.sources import notes as reader
 
 GRAPH = ns.iri("GRAPH:notes")
 FOLDER = "notes"
-_PREFIXES = ns.sparql_prefixes()
 
 
 class NotesError(KGraphError):
@@ -129,12 +129,8 @@ def _add_source(manifest: Path) -> bool:
 
 def check_targets(database: Any) -> list[dict[str, str]]:
     """Notes of ``GRAPH:notes`` whose target is in no other graph of ``database`` (a pyoxigraph Store)."""
-    q = _PREFIXES + f"""SELECT ?n ?t ?file ?line WHERE {{ GRAPH <{GRAPH}> {{ ?n a kg:ReviewNote ; kg:noteOn ?t ;
-        kg:line ?line ; kg:noteFile ?file }}
-        FILTER NOT EXISTS {{ GRAPH ?g {{ ?t ?p ?o }} FILTER(?g != <{GRAPH}>) }}
-        FILTER NOT EXISTS {{ GRAPH ?h {{ ?s ?q ?t }} FILTER(?h != <{GRAPH}>) }} }} ORDER BY ?file ?line"""
     return [{"note": ns.curie(r["n"].value), "target": ns.curie(r["t"].value), "file": r["file"].value,
-             "line": r["line"].value} for r in database.query(q)]
+             "line": r["line"].value} for r in solutions(database, "notes_without_target")]
 
 
 def after_load(database: Any, result: Any, entry: dict[str, Any]) -> None:
@@ -150,9 +146,7 @@ def after_load(database: Any, result: Any, entry: dict[str, Any]) -> None:
         result.problems.append(Problem(origin, f"note {m['note']} is on {m['target']}, which this build does not "
                                        "have; the note is kept", severity="warning", action="kept",
                                        curie=m["target"]))
-    q = _PREFIXES + f"""SELECT ?d (COUNT(?n) AS ?c) (COUNT(DISTINCT ?f) AS ?files) WHERE {{ GRAPH <{GRAPH}> {{
-        ?n a kg:ReviewNote ; kg:decision ?d ; kg:noteFile ?f }} }} GROUP BY ?d"""
-    by = {r["d"].value: int(r["c"].value) for r in database.query(q)}
+    by = {r["d"].value: int(r["c"].value) for r in solutions(database, "note_decisions")}
     total, still = sum(by.values()), sum(by.get(d, 0) for d in reader.OPEN)
     line = (f"{display}: {total} note{'s' * (total != 1)} read ({still} open: question or action)"
             f"{f'; {len(gone)} on a target not in this build (kept, see the warnings)' if gone else ''}")
@@ -165,19 +159,13 @@ def after_load(database: Any, result: Any, entry: dict[str, Any]) -> None:
 
 def stored(store: Any, targets: Iterable[str] | None = None) -> list[dict[str, Any]]:
     """The notes in a store (all, or those on ``targets``: CURIEs), oldest first, as the page shows them."""
-    values = ""
+    wanted = None
     if targets is not None:
         wanted = sorted(set(targets))
         if not wanted:
             return []
-        values = "VALUES ?t { " + " ".join(f"<{ns.iri(t)}>" for t in wanted) + " } "
-    q = f"""SELECT ?n ?t ?d ?time ?x ?a ?label ?kind ?e ?file ?line WHERE {{ {values}
-        GRAPH <{GRAPH}> {{ ?n a kg:ReviewNote ; kg:noteOn ?t ; kg:decision ?d ; kg:noteTime ?time ; kg:exportId ?e ;
-        kg:noteKind ?kind ; kg:noteFile ?file ; kg:line ?line
-        OPTIONAL {{ ?n kg:noteText ?x }} OPTIONAL {{ ?n kg:author ?a }} OPTIONAL {{ ?n kg:targetLabel ?label }} }}
-        }} ORDER BY ?time ?n"""
     out = []
-    for r in store.query(q):
+    for r in solutions(store, "stored_notes", t=wanted):
         out.append({"note_id": ns.curie(r["n"].value), "target": r["t"].value, "target_curie": ns.curie(r["t"].value),
                     "decision": r["d"].value, "time": r["time"].value, "text": r["x"].value if r["x"] else "",
                     "author": r["a"].value if r["a"] else "", "target_label": r["label"].value if r["label"] else "",
@@ -194,8 +182,7 @@ def missing(store: Any) -> set[str]:
 def edge_targets(store: Any, G: nx.MultiDiGraph) -> None:
     """Set ``target`` (a CURIE) on each edge of ``G`` that has a statement of its own: the first ``kg:Assertion``
     of a briefing edge, else the first code-set row of an NCCI / add-on edge (``traverse.ROW_FIELDS``)."""
-    from kgraph.internal_queries import select
-    from kgraph.traverse import ROW_FIELDS, _pair_rows
+    from kgraph.traverse import ROW_FIELDS, rows_of_pairs
 
     edges = {(s, k, o) for s, o, k in G.edges(keys=True)}
     if not edges:
@@ -207,7 +194,7 @@ def edge_targets(store: Any, G: nx.MultiDiGraph) -> None:
             found[key] = a
     for relation, (sf, of) in ROW_FIELDS.items():
         pairs = [(s, o) for s, p, o in edges if p == relation and (s, p, o) not in found]
-        for r in _pair_rows(store, pairs, sf, of) if pairs else []:
+        for r in rows_of_pairs(store, pairs, sf, of) if pairs else []:
             key = (ns.curie(r["s"].value), relation, ns.curie(r["o"].value))
             row = ns.curie(r["r"].value)
             if key in edges and (key not in found or row < found[key]):

@@ -36,6 +36,7 @@ from typing import Any
 import pyoxigraph as ox
 import requests
 
+from kgraph import internal_queries as iq
 from kgraph import namespaces as ns
 from kgraph.binding import bind, tokens  # noqa: F401  (re-exported: bind was first written here)
 from kgraph.errors import KGraphError, QueryError
@@ -144,18 +145,15 @@ class RemoteStore:
                 scratch.load(response.content, format=_RDF_FORMATS[media])
             except SyntaxError as exc:
                 raise RemoteError(f"{self.url}: unreadable {media} answer: {exc}") from None
-            return scratch.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+            return iq.solutions(scratch, "all_triples")
         raise RemoteError(f"{self.url} answered in an unexpected format {media or '(none)'}")
 
     @property
     def info(self) -> dict[str, Any]:
         """What the endpoint's ``kg:Source`` nodes say about the build (``sources``: id, file, release, ...)."""
         if self._info is None:
-            q = ("SELECT ?s ?file ?release ?kind ?sha WHERE { ?s a kg:Source ; kg:file ?file "
-                 "OPTIONAL { ?s kg:release ?release } OPTIONAL { ?s kg:sourceKind ?kind } "
-                 "OPTIONAL { ?s kg:sha256 ?sha } } ORDER BY ?file")
             sources = []
-            for row in self.query(q):
+            for row in iq.solutions(self, "endpoint_sources"):
                 source = {"id": row["s"].value.removeprefix(ns.PREFIXES["SOURCE"]), "file": row["file"].value}
                 for key in ("release", "kind", "sha"):
                     if row[key] is not None:
@@ -170,9 +168,9 @@ class RemoteStore:
 
     def check_union_default_graph(self) -> None:
         """Raise if the endpoint's default graph is empty while its named graphs hold kgraph data."""
-        if bool(self.query("ASK { ?s a kg:Source }")):
+        if iq.ask(self, "has_source"):
             return
-        if bool(self.query("ASK { GRAPH ?g { ?s a kg:Source } }")):
+        if iq.ask(self, "has_source_in_named_graph"):
             raise RemoteError(
                 f"{self.url}: the default graph does not include the named graphs, and kgraph's queries need "
                 "the union: start Oxigraph with --union-default-graph (or add ?union-default-graph to the URL), "
@@ -435,9 +433,9 @@ def _upload(http: _Http, method: str, url: str, data: bytes, *, timeout: float, 
 
 def _verify(http: _Http, endpoint: str, graph: ox.NamedNode | ox.DefaultGraph, expected: int,
             timeout: float) -> None:
-    pattern = "{ ?s ?p ?o }" if isinstance(graph, ox.DefaultGraph) else f"{{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }}"
-    response = http.send("POST", endpoint, timeout=timeout,
-                     data={"query": f"SELECT (COUNT(*) AS ?n) WHERE {pattern}"},
+    count = iq.prepare("triple_count", {}) if isinstance(graph, ox.DefaultGraph) else \
+        iq.prepare("graph_triple_count", {"g": graph})
+    response = http.send("POST", endpoint, timeout=timeout, data={"query": count},
                      headers={"Accept": "application/sparql-results+json, application/sparql-results+xml;q=0.9"})
     if response.status_code != 200:
         raise RemoteError(f"{endpoint}: counting the triples of {graph} failed: HTTP {response.status_code}: "

@@ -20,10 +20,13 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
+
 from kgraph import namespaces as ns
 from kgraph.changes import changes as find_changes
 from kgraph.changes import output
 from kgraph.changes.since import validate_since
+from kgraph.internal_queries import ask, solutions
 
 NOTES_GRAPH = ns.PREFIXES["GRAPH"] + "notes"
 #: the decisions a meeting still has to deal with
@@ -47,14 +50,8 @@ def open_notes(store: Any) -> list[dict[str, str]]:
     """The notes whose decision is question or action, oldest first; ``on`` names the code, or the
     edge of an assertion (``CPT:74360 kg:supports ICD10CM:K22.2 (file:line)``), or says that the
     target is not in this build."""
-    values = " ".join(f'"{d}"' for d in OPEN)
-    q = f"""SELECT ?n ?on ?decision ?text ?author ?time ?export WHERE {{ GRAPH <{NOTES_GRAPH}> {{
-      ?n a kg:ReviewNote ; kg:noteOn ?on ; kg:decision ?decision .
-      OPTIONAL {{ ?n kg:noteText ?text }} OPTIONAL {{ ?n kg:author ?author }}
-      OPTIONAL {{ ?n kg:noteTime ?time }} OPTIONAL {{ ?n kg:exportId ?export }} }}
-      VALUES ?decision {{ {values} }} }} ORDER BY ?time ?n"""
     out = []
-    for row in store.query(q):
+    for row in solutions(store, "open_notes", decision=[ox.Literal(d) for d in OPEN]):
         get = {k: (row[k].value if row[k] is not None else "") for k in ("text", "author", "time", "export",
                                                                         "decision")}
         out.append({**get, "on": _target(store, row["on"].value)})
@@ -63,13 +60,11 @@ def open_notes(store: Any) -> list[dict[str, str]]:
 
 def _target(store: Any, iri: str) -> str:
     if iri.startswith(ns.PREFIXES["ASSERTION"]):
-        q = f"""SELECT ?s ?p ?o ?file ?line WHERE {{ <{iri}> rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o .
-          OPTIONAL {{ <{iri}> kg:line ?line ; kg:source ?src . ?src kg:file ?file }} }} LIMIT 1"""
-        for row in store.query(q):
+        for row in solutions(store, "assertion_edge", a=ox.NamedNode(iri)):
             where = f" ({row['file'].value}:{row['line'].value})" if row["file"] is not None else ""
             return f"{ns.curie(row['s'].value)} {ns.curie(row['p'].value)} {ns.curie(row['o'].value)}{where}"
         return f"{ns.curie(iri)} (not in this build)"
-    found = bool(store.query(f"ASK {{ <{iri}> ?p ?o }}"))
+    found = ask(store, "node_described", n=ox.NamedNode(iri))
     return ns.curie(iri) + ("" if found else " (not in this build)")
 
 
@@ -77,11 +72,8 @@ def briefing_subjects(store: Any) -> list[str]:
     """The code each loaded briefing is about, in file order: the code that takes part in the most
     of its statements (the briefing's own code is in nearly all of them; its diagnoses, modifiers
     and payers each in a few)."""
-    q = """SELECT ?file ?c (COUNT(?a) AS ?n) WHERE { ?src kg:sourceKind "briefing" ; kg:file ?file .
-      ?a kg:source ?src ; a kg:Assertion . { ?a rdf:subject ?c } UNION { ?a rdf:object ?c } FILTER(isIRI(?c)) }
-      GROUP BY ?file ?c ORDER BY ?file DESC(?n) ?c"""
     best: dict[str, str] = {}
-    for row in store.query(q):
+    for row in solutions(store, "briefing_code_counts"):
         best.setdefault(row["file"].value, ns.curie(row["c"].value))
     return list(dict.fromkeys(best.values()))
 

@@ -14,7 +14,8 @@ suggesting how to narrow it. Does not draw anything (``kgraph.viz`` does).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from itertools import islice
 from typing import Any
 
 import networkx as nx
@@ -22,7 +23,7 @@ import pyoxigraph as ox
 
 from kgraph import namespaces as ns
 from kgraph.errors import CurieError, KGraphError
-from kgraph.internal_queries import ask, select
+from kgraph.internal_queries import ask, select, solutions
 from kgraph.store import Store
 
 #: relations followed by default (every relation of the edge vocabulary, plus gaps and hierarchy)
@@ -38,16 +39,12 @@ ROW_FIELDS = {
     "kg:addOnTo": ("addOn", "primary"),
 }
 TO_NETWORKX_LIMIT = 200_000
-#: a node in this many edge pairs has its code-set rows fetched at once (``_pair_rows``)
+#: a node in this many edge pairs has its code-set rows fetched at once (``rows_of_pairs``)
 HUB_PAIRS = 20
 
 
 class TraversalError(KGraphError):
     """A walk that would return too much, or codes the store does not hold."""
-
-
-def _values(curies: Iterable[str]) -> str:
-    return " ".join(f"<{ns.iri(c)}>" for c in curies)
 
 
 def resolve(store: Store, value: str) -> str:
@@ -94,18 +91,16 @@ def _edges(store: Store, frontier: Sequence[str], relations: Sequence[str], limi
     """
     if not frontier or not relations:
         return []
-    nodes = _values(frontier)
+    nodes = list(frontier)
     found: list[tuple[str, str, str]] = []
     for relation in relations:
-        rel, name = f"<{ns.iri(relation)}>", ns.curie(ns.iri(relation))
+        name = ns.curie(ns.iri(relation))
         left = None if limit is None else limit - len(found)
         if left is not None and left <= 0:
             break
-        # the bound node comes first in each branch: Oxigraph evaluates close to the written order
-        q = (f"SELECT DISTINCT ?s ?o WHERE {{ {{ VALUES ?s {{ {nodes} }} ?s {rel} ?o }} "
-             f"UNION {{ VALUES ?o {{ {nodes} }} ?s {rel} ?o }} FILTER(isIRI(?o)) }}"
-             + (f" LIMIT {left}" if left is not None else ""))
-        found += [(ns.curie(r["s"].value), name, ns.curie(r["o"].value)) for r in store.query(q)]
+        # solutions come lazily: the slice stops the query where a LIMIT would
+        rows = islice(solutions(store, "edges_from_nodes", s=nodes, o=nodes, rel=relation), left)
+        found += [(ns.curie(r["s"].value), name, ns.curie(r["o"].value)) for r in rows]
     return found
 
 
@@ -197,7 +192,7 @@ def _edge_details(store: Store, edges: set[tuple[str, str, str]], *, pair_rows: 
                   ) -> dict[tuple[str, str, str], tuple[dict, list]]:
     """Qualifiers and evidence of each edge: from briefing statement nodes and code-set rows.
 
-    ``pair_rows`` replaces ``_pair_rows`` (same arguments and rows): kgraph.export streams whole
+    ``pair_rows`` replaces ``rows_of_pairs`` (same arguments and rows): kgraph.export streams whole
     relations and reads their rows from the indexes object by object instead.
     """
     out: dict[tuple[str, str, str], tuple[dict, list]] = {}
@@ -221,7 +216,7 @@ def _edge_details(store: Store, edges: set[tuple[str, str, str]], *, pair_rows: 
         pairs = [(s, o) for s, p, o in edges if p == relation]
         if not pairs:
             continue
-        rows = (pair_rows or _pair_rows)(store, pairs, sf, of)
+        rows = (pair_rows or rows_of_pairs)(store, pairs, sf, of)
         files = _source_files(store)
         for row in rows:
             key = (ns.curie(row["s"].value), relation, ns.curie(row["o"].value))
@@ -236,8 +231,15 @@ def _edge_details(store: Store, edges: set[tuple[str, str, str]], *, pair_rows: 
     return out
 
 
-def _pair_rows(store: Store, pairs: list[tuple[str, str]], sf: str, of: str) -> list[Any]:
+def rows_of_pairs(store: Store, pairs: list[tuple[str, str]], sf: str, of: str) -> list[Any]:
     """The code-set rows (``?s ?o ?r ?q ?v``) of (subject, object) pairs joined by fields ``sf`` / ``of``.
+
+    Input: CURIE pairs and the rows' subject and object fields (``ROW_FIELDS``: ``column1`` /
+    ``column2`` for NCCI PTP, ``addOn`` / ``primary`` for add-on edits). Output: pyoxigraph
+    solutions, one per property and value of each row (``row["r"]`` the row, ``row["q"]`` /
+    ``row["v"]`` a field and its value): the edge qualifiers and evidence of a neighbourhood
+    (``kgraph.traverse``), the quads behind it (``kgraph.export``) and a review note's target
+    (``kgraph.notes``). Reads nothing but these rows.
 
     Oxigraph joins a many-row ``VALUES`` block at about 2 ms a row when one end is a hub (CPT:77002
     heads thousands of NCCI rows): 4.5 s for the pairs of a hub. So the pairs of a node that appears
@@ -254,17 +256,14 @@ def _pair_rows(store: Store, pairs: list[tuple[str, str]], sf: str, of: str) -> 
         else:
             rest.append((s, o))
     rows: list[Any] = []
+    fields = {"sf": f"kg:{sf}", "of": f"kg:{of}"}
     for (hub, side), others in by_hub.items():
-        if side == 0:
-            q = f"SELECT ?s ?o ?r ?q ?v WHERE {{ BIND(<{ns.iri(hub)}> AS ?s) ?r kg:{sf} ?s ; kg:{of} ?o ; ?q ?v }}"
-        else:
-            q = f"SELECT ?s ?o ?r ?q ?v WHERE {{ BIND(<{ns.iri(hub)}> AS ?o) ?r kg:{of} ?o ; kg:{sf} ?s ; ?q ?v }}"
+        found = solutions(store, "rows_of_subject", s=hub, **fields) if side == 0 else \
+            solutions(store, "rows_of_object", o=hub, **fields)
         wanted = {ns.iri(n) for n in others}
-        rows += [r for r in store.query(q) if r["o" if side == 0 else "s"].value in wanted]
+        rows += [r for r in found if r["o" if side == 0 else "s"].value in wanted]
     if rest:
-        values = " ".join(f"(<{ns.iri(s)}> <{ns.iri(o)}>)" for s, o in rest)
-        patterns = f"?r kg:{sf} ?s ; kg:{of} ?o ; ?q ?v"
-        rows += store.query(f"SELECT ?s ?o ?r ?q ?v WHERE {{ VALUES (?s ?o) {{ {values} }} {patterns} }}")
+        rows += solutions(store, "rows_of_pairs", **{"s,o": rest}, **fields)
     return rows
 
 

@@ -414,7 +414,7 @@ class _Validator:
         if not self.store.ox.contains_named_graph(ns.term("GRAPH:notes")):
             return
         gone = notes.missing(self.store)
-        folders = self.store.select('SELECT ?file WHERE { ?f kg:sourceKind "notes" ; kg:file ?file }')
+        folders = self.store.select("notes_source_files")
         where = folders[0]["file"] or "notes" if folders else "notes"
         for n in notes.stored(self.store):
             fact = _Fact("", "", "", f"{where.rstrip('/')}/{n['file']}", n["line"], {})

@@ -27,7 +27,6 @@ import json
 import os
 import pickle
 import queue
-import re
 import selectors
 import signal
 import subprocess
@@ -47,6 +46,7 @@ from kgraph.binding import bind
 from kgraph.builds import hold_build
 from kgraph.errors import NotAcceptable, QueryError, StoreError
 from kgraph.guard import DEFAULT, Limits, check, remote_failure
+from kgraph.internal_queries import syntax_message
 from kgraph.results import Cells
 
 #: media types offered for SELECT / ASK answers, the first being the default
@@ -105,13 +105,6 @@ def _receive(conn: Connection) -> Any:
     return pickle.loads(conn.recv_bytes())  # noqa: S301 - messages come from our own processes only
 
 
-def _syntax_message(exc: SyntaxError) -> str:
-    where = re.match(r"error at (\d+):(\d+): (.*)", str(exc), re.S)
-    if where:
-        return f"SPARQL syntax error at line {where[1]}, column {where[2]}: {where[3]}"
-    return f"SPARQL syntax error: {exc}"
-
-
 def _parse_term(name: str, text: str) -> Any:
     """An N-Triples term (``<iri>``, ``"text"``, ``"1"^^<dt>``, ``"x"@en``) as a pyoxigraph term."""
     try:
@@ -155,7 +148,7 @@ class _Worker:
                 return {"ok": True, "answer": Answer("update", "text/plain", b"", 0)}
             return {"ok": True, "answer": self.query(request)}
         except SyntaxError as exc:
-            return {"ok": False, "error": "syntax", "message": _syntax_message(exc)}
+            return {"ok": False, "error": "syntax", "message": syntax_message(exc)}
         except NotAcceptable as exc:
             return {"ok": False, "error": "not-acceptable", "message": str(exc), "offers": exc.offers}
         except ResultTooLarge as exc:

@@ -42,9 +42,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kgraph.errors import KGraphError
-from kgraph.namespaces import is_valid
+from kgraph.namespaces import is_icd10cm_code, is_valid
 from kgraph.records import Code, CodeRange, Edge, Fact, Gap, Meta, Problem, Record, Ref, Resource, Row
-from kgraph.sources import READERS, icd10cm, payers
+from kgraph.sources import READERS, payers
 from kgraph.sources.briefing import TITLE_RE
 from tests.figures import record
 
@@ -319,7 +319,7 @@ def _curie_ok(value: object) -> bool:
     prefix, sep, code = value.partition(":")
     if not sep or prefix not in PREFIXES or not code.isascii() or any(c.isspace() for c in code):
         return False
-    return icd10cm.is_code(code) if prefix == "ICD10CM" else is_valid(prefix, code)
+    return is_icd10cm_code(code) if prefix == "ICD10CM" else is_valid(prefix, code)
 
 
 def _lines_in(data: bytes) -> int:

@@ -133,10 +133,8 @@ def test_every_named_query_passes_with_room():
 
 @pytest.fixture()
 def internal_queries(monkeypatch) -> Iterator[list[str]]:
-    """Every SPARQL text kgraph runs on a store while the test runs (Store.query and the build's and
-    indexes' direct pyoxigraph queries)."""
-    import importlib
-
+    """Every SPARQL text kgraph runs on a store while the test runs (Store.query, and every internal
+    query, the build's and the indexes' on a database being built included)."""
     import kgraph.internal_queries
     import kgraph.store
 
@@ -155,15 +153,6 @@ def internal_queries(monkeypatch) -> Iterator[list[str]]:
         return seen[-1]
 
     monkeypatch.setattr(kgraph.internal_queries, "prepare", prepared)
-    for name in ("kgraph.build", "kgraph.indexes"):  # (kgraph.build is also the name of a function)
-        module = importlib.import_module(name)
-        select = getattr(module, "_select", None)
-        if select is not None:
-            def recorded(database, sparql, *args, _select=select, **kwargs):
-                seen.append(sparql)
-                return _select(database, sparql, *args, **kwargs)
-
-            monkeypatch.setattr(module, "_select", recorded)
     yield seen
 
 

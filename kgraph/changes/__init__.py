@@ -28,11 +28,10 @@ _COMPARE = {"icd10cm": icd10cm.compare, "ncci-ptp": ncci.compare_ptp, "ncci-mue"
 
 def briefing_codes(store: Any) -> frozenset[str]:
     """Every code the loaded briefings name (subjects and objects of their statements)."""
-    q = """SELECT DISTINCT ?c WHERE { ?src kg:sourceKind "briefing" . ?a kg:source ?src ; a kg:Assertion .
-      { ?a rdf:subject ?c } UNION { ?a rdf:object ?c } FILTER(isIRI(?c)) }"""
+    from kgraph.internal_queries import solutions
     from kgraph.namespaces import curie
 
-    found = {curie(row["c"].value) for row in store.query(q)}
+    found = {curie(row["c"].value) for row in solutions(store, "briefing_codes")}
     return frozenset(c for c in found if c.split(":")[0].isupper() and not c.startswith(("PAYER:", "MSPEC:")))
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kgraph.changes.model import Change, Changes, begin
-from kgraph.indexes import load_indexes
+from kgraph.changes.model import Change, Changes, Span, evidence, from_indexes
+from kgraph.indexes import Indexes
 from kgraph.rules import releases
 from kgraph.rules.rows import FEE_FIELDS
 
@@ -24,19 +24,14 @@ NAMES = {"status": "STATUS CODE", "pctc": "PCTC IND", "globalDays": "GLOB DAYS",
          "endoBase": "ENDO BASE"}
 
 
-def compare(store: Any, out: Changes, since: str, until: str | None, codes: frozenset[str] | None) -> None:
+@from_indexes("mpfs")
+def compare(ix: Indexes, found: Span, out: Changes, codes: frozenset[str] | None) -> None:
     """Add the fee-schedule rows whose status or indicators differ between the two sides."""
-    ix = load_indexes(store)
-    found = begin(out, "mpfs", ix.source("mpfs"), since, until)
-    if found is None:
-        return
     a_label, b_label = found.labels
-
-    def release_of(row: Any) -> Any:
-        return ix.sources[row.source]
+    release_of = ix.release_of
 
     def where(rows: list[Any]) -> list[str]:
-        return [f"{release_of(r).file}:{r.line}" for r in rows]
+        return evidence(rows, lambda r: release_of(r).file)
 
     for code, by_modifier in sorted(ix.fee.items()):
         if codes is not None and code not in codes:

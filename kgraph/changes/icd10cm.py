@@ -19,6 +19,7 @@ from typing import Any
 
 from kgraph.changes.model import Change, Changes, begin, in_selection
 from kgraph.indexes import load_indexes
+from kgraph.internal_queries import solutions
 from kgraph.rules import icd
 from kgraph.rules.releases import Release
 
@@ -120,10 +121,8 @@ def _what(was: str, now: str) -> str:
 
 def _titles(store: Any, fy_a: int, fy_b: int) -> dict[str, tuple[str, str]]:
     """code -> (title in fy_a, title in fy_b) for codes retitled in a year after fy_a up to fy_b."""
-    q = f"""SELECT ?code ?fy ?previous ?title WHERE {{ ?r a kg:TitleChange ; kg:about ?code ; kg:fiscalYear ?fy ;
-      kg:previousTitle ?previous ; kg:newTitle ?title . FILTER(?fy > {fy_a} && ?fy <= {fy_b}) }} ORDER BY ?fy"""
     found: dict[str, tuple[str, str]] = {}
-    for row in store.query(q):
+    for row in solutions(store, "icd10cm_title_changes", after=fy_a, until=fy_b):
         code = _curie(row["code"].value)
         first = found.get(code, (row["previous"].value, ""))[0]
         found[code] = (first, row["title"].value)

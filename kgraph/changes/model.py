@@ -11,13 +11,15 @@ Raises ``ChangesError`` for a value that is neither a loaded release label nor a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from dataclasses import field as dc_field
 from datetime import date
 from typing import Any
 
 from kgraph.errors import KGraphError
+from kgraph.indexes import Indexes, load_indexes
 from kgraph.rules import releases
 from kgraph.rules.releases import Release, Selection
 
@@ -157,6 +159,31 @@ def begin(out: Changes, kind: str, loaded: Iterable[Release], since: str, until:
         return None
     out.compared[kind] = found.labels
     return found
+
+
+#: a family's comparison as ``kgraph.changes`` calls it: (store, out, since, until, codes)
+Compare = Callable[[Any, Changes, str, str | None, frozenset[str] | None], None]
+
+
+def from_indexes(kind: str) -> Callable[[Callable[[Indexes, Span, Changes, frozenset[str] | None], None]], Compare]:
+    """Decorator of a comparison read from the claim-check indexes (``kgraph.indexes``):
+    ``compare(ix, span, out, codes)`` becomes ``compare(store, out, since, until, codes)``, which
+    loads the indexes, finds the span of the family's sources (``begin``) and calls it only when
+    there are two releases to compare (``begin`` notes why not otherwise)."""
+    def wrap(compare: Callable[[Indexes, Span, Changes, frozenset[str] | None], None]) -> Compare:
+        @functools.wraps(compare)
+        def opened(store: Any, out: Changes, since: str, until: str | None, codes: frozenset[str] | None) -> None:
+            ix = load_indexes(store)
+            found = begin(out, kind, ix.source(kind), since, until)
+            if found is not None:
+                compare(ix, found, out, codes)
+        return opened
+    return wrap
+
+
+def evidence(rows: Iterable[Any], file_of: Callable[[Any], str]) -> list[str]:
+    """``file:line`` of each code-set row (a change's evidence), its file named by ``file_of``."""
+    return [f"{file_of(r)}:{r.line}" for r in rows]
 
 
 def in_selection(change: Change, codes: frozenset[str] | None) -> bool:

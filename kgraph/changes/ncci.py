@@ -15,14 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from kgraph.changes.model import Change, Changes, Span, begin
-from kgraph.indexes import Indexes, load_indexes
+from kgraph.changes.model import Change, Changes, Span, evidence, from_indexes
+from kgraph.indexes import Indexes
 from kgraph.rules import ptp, releases
 from kgraph.rules.rows import PTPRow
-
-
-def _where(rows: Iterable[Any], file_of: Any) -> list[str]:
-    return [f"{file_of(r)}:{r.line}" for r in rows]
 
 
 def _positions(ix: Indexes, found: Span, codes: frozenset[str] | None) -> Iterable[int]:
@@ -41,12 +37,9 @@ def _state(rows: list[PTPRow], day: Any) -> PTPRow | None:
     return next((r for r in rows if ptp.state(r, day) == ptp.IN_EFFECT), None)
 
 
-def compare_ptp(store: Any, out: Changes, since: str, until: str | None, codes: frozenset[str] | None) -> None:
+@from_indexes("ncci-ptp")
+def compare_ptp(ix: Indexes, found: Span, out: Changes, codes: frozenset[str] | None) -> None:
     """Add the PTP edits added, deleted or re-indicated between the two sides."""
-    ix = load_indexes(store)
-    found = begin(out, "ncci-ptp", ix.source("ncci-ptp"), since, until)
-    if found is None:
-        return
     a_label, b_label = found.labels
     for r in found.excerpts():
         out.notes.append(f"NCCI PTP: {r.release} is an excerpt ({r.file}): only the pairs it lists are compared; "
@@ -65,30 +58,25 @@ def compare_ptp(store: Any, out: Changes, since: str, until: str | None, codes: 
             change = Change("ncci-ptp", "indicator changed", c1, a_label, b_label, c2, "indicator",
                             before.indicator, after.indicator)
         if change is not None:
-            change.evidence = _where([r for r in (before, after) if r is not None], lambda r: r.source.file)
+            change.evidence = evidence([r for r in (before, after) if r is not None], lambda r: r.source.file)
             if before is None or after is None:
                 shown = releases.pick(found.before if before is None else found.after, rows, lambda r: r.source)
-                change.evidence += [e for e in _where(shown, lambda r: r.source.file) if e not in change.evidence]
+                change.evidence += [e for e in evidence(shown, lambda r: r.source.file) if e not in change.evidence]
             out.rows.append(change)
 
 
-def compare_mue(store: Any, out: Changes, since: str, until: str | None, codes: frozenset[str] | None) -> None:
+@from_indexes("ncci-mue")
+def compare_mue(ix: Indexes, found: Span, out: Changes, codes: frozenset[str] | None) -> None:
     """Add the MUE values and adjudication indicators that changed between the two sides."""
-    ix = load_indexes(store)
-    found = begin(out, "ncci-mue", ix.source("ncci-mue"), since, until)
-    if found is None:
-        return
     a_label, b_label = found.labels
-
-    def release_of(row: Any) -> Any:
-        return ix.sources[row.source]
+    release_of = ix.release_of
 
     for code, rows in sorted(ix.mue.items()):
         if codes is not None and code not in codes:
             continue
         before = releases.pick(found.before, rows, release_of)
         after = releases.pick(found.after, rows, release_of)
-        where = _where([*before[:1], *after[:1]], lambda r: release_of(r).file)
+        where = evidence([*before[:1], *after[:1]], lambda r: release_of(r).file)
         if not before and after:
             out.rows.append(Change("ncci-mue", "MUE added", code, a_label, b_label, "", "units", "",
                                    str(after[0].units), where))

@@ -16,6 +16,7 @@ from collections import defaultdict
 from typing import Any
 
 from kgraph.changes.model import Change, Changes, begin
+from kgraph.internal_queries import solutions
 from kgraph.namespaces import curie
 from kgraph.rules.releases import Release, release_start
 
@@ -26,11 +27,8 @@ _LINE = re.compile(r"/L(\d+)(?:-\d+)?$")
 
 def _rows(store: Any) -> dict[str, dict[str, dict[str, str]]]:
     """release -> code -> {title, definition, notes, where} from the store's NUCCVersionRow rows."""
-    q = """SELECT ?r ?release ?code ?title ?definition ?notes WHERE { ?r a kg:NUCCVersionRow ; kg:release ?release ;
-      kg:taxonomy ?code . OPTIONAL { ?r kg:officialTitle ?title }
-      OPTIONAL { ?r kg:definition ?definition } OPTIONAL { ?r kg:nuccNotes ?notes } }"""
     found: dict[str, dict[str, dict[str, str]]] = defaultdict(dict)
-    for row in store.query(q):
+    for row in solutions(store, "nucc_version_rows"):
         get = {k: (row[k].value if row[k] is not None else "") for k in ("release", "title", "definition", "notes")}
         line = _LINE.search(row["r"].value)
         # the archive reader reads only the members named so (nucc.RELEASE_RE); the row IRI holds a slug of it

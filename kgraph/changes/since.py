@@ -28,13 +28,11 @@ HARMLESS = {("icd10cm", "became billable"), ("icd10cm", "added"), ("ncci-ptp", "
 
 
 def _statements(store: Any) -> list[dict[str, str]]:
-    q = """SELECT ?s ?p ?o ?file ?line WHERE { ?src kg:sourceKind "briefing" ; kg:file ?file .
-      ?a kg:source ?src ; a kg:Assertion ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; kg:line ?line }
-      ORDER BY ?file ?line"""
+    from kgraph.internal_queries import solutions
     from kgraph.namespaces import curie
 
     return [{"s": curie(r["s"].value), "p": curie(r["p"].value), "o": curie(r["o"].value), "file": r["file"].value,
-             "line": r["line"].value} for r in store.query(q)]
+             "line": r["line"].value} for r in solutions(store, "briefing_statements")]
 
 
 def _message(change: Change, row: dict[str, str]) -> str:

@@ -26,6 +26,7 @@ import pyoxigraph as ox
 
 from kgraph import namespaces as ns
 from kgraph.export import RDF_FORMATS, Exported, atomic, stdout
+from kgraph.internal_queries import solutions
 from kgraph.store import Store
 
 RDF_TYPE = ox.NamedNode(ns.RDF + "type")
@@ -76,8 +77,7 @@ def write_store(store: Store, graph: ox.NamedNode | None, target: Path | None, f
 
 def graph_sizes(store: Store) -> dict[str, int]:
     """Quads per named graph (one scan of the store, about 6% of a dump's time)."""
-    q = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
-    rows: Any = store.ox.query(q)
+    rows: Any = solutions(store.ox, "quads_per_graph")
     return {row["g"].value: int(row["n"].value) for row in rows if isinstance(row["g"], ox.NamedNode)}
 
 
@@ -102,7 +102,7 @@ def union_query(store: Store) -> str:
 
 def neighborhood_quads(store: Store, G: nx.MultiDiGraph) -> set[ox.Quad]:
     """The quads of the store behind a neighbourhood graph (see the module docstring)."""
-    from kgraph.traverse import ROW_FIELDS, _pair_rows  # the same rows the walk read qualifiers from
+    from kgraph.traverse import ROW_FIELDS, rows_of_pairs  # the same rows the walk read qualifiers from
 
     db = store.ox
     quads: set[ox.Quad] = set()
@@ -123,17 +123,15 @@ def neighborhood_quads(store: Store, G: nx.MultiDiGraph) -> set[ox.Quad]:
                      if isinstance(q.object, ox.Literal) or q.predicate == RDF_TYPE)
     edges = {(s, rel, o) for s, o, rel in G.edges(keys=True)}
     if edges:
-        subjects = " ".join(f"<{ns.iri(s)}>" for s in sorted({s for s, _, _ in edges}))
-        q = (f"SELECT ?a ?s ?p ?o WHERE {{ VALUES ?s {{ {subjects} }} "
-             "?a rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o }")
-        for row in store.query(q):
+        subjects = sorted({s for s, _, _ in edges})
+        for row in solutions(store, "statement_nodes_of_subjects", s=subjects):
             key = (ns.curie(row["s"].value), ns.curie(row["p"].value), ns.curie(row["o"].value))
             if key in edges:
                 describe(row["a"])
     for relation, (sf, of) in ROW_FIELDS.items():
         pairs = sorted({(s, o) for s, p, o in edges if p == relation})
         if pairs:
-            for r in {row["r"].value for row in _pair_rows(store, pairs, sf, of)}:
+            for r in {row["r"].value for row in rows_of_pairs(store, pairs, sf, of)}:
                 describe(ox.NamedNode(r))
     graph_of_source = ox.NamedNode(ns.KG + "graph")
     for g in {quad.graph_name for quad in quads if isinstance(quad.graph_name, ox.NamedNode)}:

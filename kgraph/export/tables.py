@@ -181,7 +181,7 @@ def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 
 def rows_by_object(store: Store, pairs: list[tuple[str, str]], sf: str, of: str) -> list[dict[str, Any]]:
-    """The code-set rows joining (subject, object) pairs, in the shape of ``traverse._pair_rows``.
+    """The code-set rows joining (subject, object) pairs, in the shape of ``traverse.rows_of_pairs``.
 
     Read from Oxigraph's indexes one object at a time: the rows naming the object in field
     ``of``, then each row's fields, kept when its ``sf`` field is a subject of the pairs. The

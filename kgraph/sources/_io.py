@@ -15,7 +15,7 @@ import lzma
 import re
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -148,6 +148,38 @@ def open_csv(path: str | Path, shown: str) -> tuple[CsvRows, list[str]] | Proble
     return reader.problem or (reader, header)
 
 
+#: the row logic of a small CSV reader: (path, shown, rows after the header, columns, release) -> records
+TableRows = Callable[[str | Path, str, "CsvRows", dict[str, int], str | None], Iterator[Any]]
+
+
+def csv_reader(names: Mapping[str, str], required: Iterable[str], what: str, expected: str
+               ) -> Callable[[TableRows], Callable[..., Iterator[Any]]]:
+    """Decorator making a reader ``read(path, *, display=None, release=None, **_)`` of a small CSV
+    from its row logic: the file is opened (``open_csv``) and its header read (``columns`` of
+    ``names``) first, and a file without every column of ``required`` is refused
+    (``wrong_header``: "not a WHAT: expected a header with EXPECTED; found ..."). The CMS
+    crosswalk and the modifier list are read this way."""
+    def wrap(rows: TableRows) -> Callable[..., Iterator[Any]]:
+        def read(path: str | Path, *, display: str | None = None, release: str | None = None,
+                 **_: object) -> Iterator[Any]:
+            shown = display or str(path)
+            opened = open_csv(path, shown)
+            if isinstance(opened, Problem):
+                yield opened
+                return
+            reader, header = opened
+            cols = columns(header, names)
+            if any(c not in cols for c in required):
+                yield wrong_header(shown, what, expected, header)
+                return
+            yield from rows(path, shown, reader, cols, release)
+
+        read.__name__, read.__qualname__, read.__doc__ = "read", "read", rows.__doc__
+        read.__module__ = rows.__module__
+        return read
+    return wrap
+
+
 def year_in_name(name: str) -> str | None:
     """The year (19xx or 20xx, not part of a longer number) in a file name, the release of an annual file.
 
@@ -168,6 +200,39 @@ def header_key(name: str) -> str:
     ('displayname', 'column1', 'modifier2')
     """
     return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def columns(header: list[str], names: Mapping[str, str], *, first: bool = False) -> dict[str, int]:
+    """Column name -> index of the header cells ``names`` knows (keyed by ``header_key``); a name
+    that stands twice takes its last cell, or its first with ``first``.
+
+    >>> columns(["Code", "Mod Type", "code"], {"code": "code", "modtype": "type"})
+    {'code': 2, 'type': 1}
+    """
+    cols: dict[str, int] = {}
+    for i, cell in enumerate(header):
+        key = header_key(cell)
+        if key in names and not (first and names[key] in cols):
+            cols[names[key]] = i
+    return cols
+
+
+def wrong_header(shown: str, what: str, expected: str, header: list[str]) -> Problem:
+    """The ``file refused`` Problem of a file whose header is not the one a reader reads."""
+    found = ", ".join(c.strip() for c in header) or "nothing"
+    return Problem(Origin(shown, 1), f"not a {what}: expected a header with {expected}; found {found}",
+                   action="file refused")
+
+
+def numbered_rows(reader: CsvRows) -> Iterator[tuple[int, list[str]]]:
+    """(first physical line, cells) of each row after the header that has a cell with text (a
+    quoted cell may span lines); blank rows are passed over. ``reader.problem`` says afterwards
+    whether the rows ended early."""
+    line = reader.line_num
+    for row in reader:
+        start, line = line + 1, reader.line_num
+        if any(cell.strip() for cell in row):
+            yield start, row
 
 
 def read_text(path: str | Path, shown: str) -> tuple[str, Problem | None]:

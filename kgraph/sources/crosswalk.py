@@ -37,7 +37,7 @@ from pathlib import Path
 from kgraph.errors import Origin
 from kgraph.namespaces import is_valid
 from kgraph.records import Code, Edge, Gap, Meta, Problem, Record
-from kgraph.sources._io import header_key, open_csv
+from kgraph.sources._io import CsvRows, csv_reader, numbered_rows
 
 TERMS: dict[str, tuple[str, str]] = {
     "medicareProviderType": (
@@ -66,34 +66,17 @@ class _Row:
     taxonomy: str
 
 
-def read(path: str | Path, *, display: str | None = None, release: str | None = None, **_: object) -> Iterator[Record]:
+@csv_reader(COLUMNS, COLUMNS.values(), "Medicare specialty crosswalk", EXPECTED)
+def read(path: str | Path, shown: str, reader: CsvRows, cols: dict[str, int], release: str | None
+         ) -> Iterator[Record]:
     """Medicare specialty codes, their NUCC crosswalk edges and gaps from the CMS crosswalk CSV."""
-    shown = display or str(path)
-    opened = open_csv(path, shown)
-    if isinstance(opened, Problem):
-        yield opened
-        return
-    reader, header = opened
-    cols = {COLUMNS[header_key(c)]: i for i, c in enumerate(header) if header_key(c) in COLUMNS}
-    if len(cols) < len(COLUMNS):
-        found = ", ".join(c.strip() for c in header) or "nothing"
-        yield Problem(
-            Origin(shown, 1),
-            f"not a Medicare specialty crosswalk: expected a header with {EXPECTED}; found {found}",
-            action="file refused",
-        )
-        return
     release = release or (m.group(1) if (m := DATE_RE.search(Path(path).name)) else None)
     if release:
         yield Meta("release", release, Origin(shown))
 
     rows: list[_Row] = []
     footnotes: set[str] = set()
-    line = reader.line_num
-    for raw in reader:
-        start, line = line + 1, reader.line_num
-        if not any(cell.strip() for cell in raw):
-            continue
+    for start, raw in numbered_rows(reader):
         origin = Origin(shown, start)
         cells = {name: (raw[i] if i < len(raw) else "") for name, i in cols.items()}
         for name in ("specialty", "description"):

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kgraph.errors import Origin
-from kgraph.namespaces import icd10cm_with_dot, is_valid
+from kgraph.namespaces import icd10cm_with_dot, is_icd10cm_code
 from kgraph.records import Code, Edge, Fact, Meta, Problem, Record, Ref, Row
 from kgraph.rules.readers import fy_start
 from kgraph.sources._io import ZIP_ERRORS, open_zip
@@ -72,10 +72,6 @@ TERMS: dict[str, tuple[str, str]] = {
 
 ZIP_GLOB = "cms_*_dx.zip"
 ORDER_RE = re.compile(r"(?:^|/)icd10cm_order_(\d{4})\.txt$", re.IGNORECASE)
-# FY2026 opened category QA0 (genetic neurodevelopmental disorders): the first code with a letter
-# in position 2. kgraph.namespaces.PATTERNS["ICD10CM"] (and ontology/shapes.ttl) still demand a
-# digit there; until they allow it, accept that form here too rather than drop 20 official codes.
-WIDE_CODE_RE = re.compile(r"^[A-Z][0-9A-Z][0-9A-Z](\.[0-9A-Z]{1,4})?$")
 # a well-formed line: order number, space, code padded to column 13, space (then flag, space)
 FAST_RE = re.compile(r"[0-9]{5} ([A-Z][0-9A-Z]{2}[0-9A-Z]{0,4}) *")
 LAYOUT = ("fixed width: order number in columns 1-5, code 7-13, billable flag 15 (0/1), "
@@ -239,21 +235,12 @@ def _diagnose(line: str) -> tuple[str, str | None] | None:
         return f"line does not fit the order-file layout ({LAYOUT}): {line[:40]!r}", None
     bare = line[6:13].strip()
     code = icd10cm_with_dot(bare)
-    if not is_code(code) or "." in bare or bare != bare.upper():
+    if not is_icd10cm_code(code) or "." in bare or bare != bare.upper():
         return (f"code {bare!r} is not an ICD-10-CM code (a letter, a letter or digit, a letter or digit, "
                 "then up to four letters or digits)"), None
     if line[14] not in "01":
         return f"billable flag {line[14]!r} is neither 0 (header) nor 1 (billable)", f"ICD10CM:{code}"
     return None
-
-
-def is_code(code: str) -> bool:
-    """Whether ``code`` (with its dot) has the shape of an ICD-10-CM code, FY2026's ``QA0`` included.
-
-    >>> is_code("K21.00"), is_code("QA0.0101"), is_code("123.4"), is_code("K21.")
-    (True, True, False, False)
-    """
-    return is_valid("ICD10CM", code) or bool(WIDE_CODE_RE.match(code))
 
 
 def _fits(line: str) -> bool:

@@ -62,7 +62,6 @@ from kgraph.namespaces import is_valid
 from kgraph.records import Edge, Fact, Meta, Problem, Record, Ref, Row, Value
 from kgraph.rules import icd as icd_rules
 from kgraph.sources._io import open_binary
-from kgraph.sources.icd10cm import is_code
 
 #: kg: terms this reader writes that are not in kgraph.namespaces (merged into the ontology)
 TERMS: dict[str, tuple[str, str]] = {
@@ -156,7 +155,7 @@ def _code_list(file: Path, release: re.Match[str], effective: str, shown: str) -
         token = raw.split(maxsplit=1)[0] if raw.strip() else ""
         if not token or token.isdigit() or "-" in token:
             continue  # a chapter number or a block of categories, not a code
-        if not is_code(ns.icd10cm_with_dot(token)):
+        if not ns.is_icd10cm_code(ns.icd10cm_with_dot(token)):
             yield Problem(Origin(where, number), f"{token!r} is not an ICD-10-CM code; line skipped",
                           severity="warning", action="skipped")
             continue
@@ -320,7 +319,7 @@ def _add(items: list[str], item: str) -> None:
 
 def _note_records(note: _Note, names: set[str], shown: str) -> Iterator[Record]:
     origin = Origin(shown, note.line)
-    if not is_code(note.about):
+    if not ns.is_icd10cm_code(note.about):
         yield Problem(origin, f"Excludes1 note on {note.about!r}, which is not an ICD-10-CM code")
         return
     about = f"ICD10CM:{note.about}"

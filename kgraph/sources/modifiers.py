@@ -26,7 +26,7 @@ from pathlib import Path
 from kgraph.errors import Origin
 from kgraph.namespaces import is_valid
 from kgraph.records import Code, Meta, Problem, Record
-from kgraph.sources._io import header_key, open_csv, year_in_name
+from kgraph.sources._io import CsvRows, csv_reader, numbered_rows, year_in_name
 
 TERMS: dict[str, tuple[str, str]] = {
     "officialTitle": ("datatype:string", "The official title or description of a code, as its code set publishes it."),
@@ -108,33 +108,15 @@ EXPECTED = "mod_code, mod_type, mod_description (mod_category optional)"
 TYPES = ("CPT", "HCPCS")
 
 
-def read(path: str | Path, *, display: str | None = None, release: str | None = None, **_: object) -> Iterator[Record]:
+@csv_reader(COLUMNS, REQUIRED, "modifier list", EXPECTED)
+def read(path: str | Path, shown: str, reader: CsvRows, cols: dict[str, int], release: str | None
+         ) -> Iterator[Record]:
     """Modifier Codes, one per row of a CPT + HCPCS modifier CSV."""
-    shown = display or str(path)
-    opened = open_csv(path, shown)
-    if isinstance(opened, Problem):
-        yield opened
-        return
-    reader, header = opened
-    keys = [header_key(h) for h in header]
-    cols = {COLUMNS[k]: i for i, k in enumerate(keys) if k in COLUMNS}
-    if any(c not in cols for c in REQUIRED):
-        found = ", ".join(h.strip() for h in header) or "nothing"
-        yield Problem(
-            Origin(shown, 1),
-            f"not a modifier list: expected a header with {EXPECTED}; found {found}",
-            action="file refused",
-        )
-        return
     release = release or year_in_name(Path(path).name)
     if release:
         yield Meta("release", release, Origin(shown))
     yield Meta("notice", CPT_NOTICE, Origin(shown))
-    line = reader.line_num
-    for row in reader:
-        start, line = line + 1, reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
+    for start, row in numbered_rows(reader):
         origin = Origin(shown, start)
         cells = {name: " ".join(row[i].split()) if i < len(row) else "" for name, i in cols.items()}
         code, kind = cells["code"].upper(), cells["type"].upper()

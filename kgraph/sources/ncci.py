@@ -39,6 +39,7 @@ import gzip
 import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from operator import itemgetter
 from pathlib import Path
@@ -456,16 +457,36 @@ def _csv_records(path: str | Path, shown: str, stream: IO[str]) -> Iterator[tupl
         yield _broken(path, shown, reader.line_num, exc)
 
 
-def read_mue(path: str | Path, *, display: str | None = None, release: str | None = None,
-             **_: object) -> Iterator[Record]:
-    """MUELimit rows from an NCCI MUE file (flat or official CSV layout)."""
+def _text_records(records: Iterator[tuple[int, list[str]] | Problem], ended: list[Problem]
+                  ) -> Iterator[tuple[int, list[str]]]:
+    """The records with a cell of text; a Problem (the file cannot be read from there on) ends them
+    and is put in ``ended``, for the reader to yield after the rows it read."""
+    for item in records:
+        if isinstance(item, Problem):
+            ended.append(item)
+            return
+        if any(c.strip() for c in item[1]):
+            yield item
+
+
+@contextmanager
+def _csv_file(path: str | Path, display: str | None
+              ) -> Iterator[tuple[str, Iterator[tuple[int, list[str]] | Problem]]]:
+    """The name to show and the records of a CSV file (``_csv_records``); a file that cannot be
+    opened has one record, the Problem refusing it."""
     shown = display or str(path)
     stream, problem = open_text(path, shown)
     if problem or stream is None:
-        yield problem  # type: ignore[misc]
+        yield shown, iter([problem])  # type: ignore[list-item]
         return
     with stream:
-        records = _csv_records(path, shown, stream)
+        yield shown, _csv_records(path, shown, stream)
+
+
+def read_mue(path: str | Path, *, display: str | None = None, release: str | None = None,
+             **_: object) -> Iterator[Record]:
+    """MUELimit rows from an NCCI MUE file (flat or official CSV layout)."""
+    with _csv_file(path, display) as (shown, records):
         notice: list[str] = []
         layout, col, first = "", {}, ""
         for item in records:
@@ -525,14 +546,8 @@ def _mue_rows(shown: str, records: Iterator[tuple[int, list[str]] | Problem],
     keys = ("hcpcs_code", "mue_units", "mue_mai", "mue_rationale") if "hcpcs_code" in col else \
         ("code", "units", "indicator", "rationale")
     get: Callable[[list[str]], tuple[str, ...]] = itemgetter(*(col[k] for k in keys))
-    codes, out = _Codes(), list[Record]()
-    for item in records:
-        if isinstance(item, Problem):
-            yield item
-            return
-        line, cells = item
-        if not any(c.strip() for c in cells):
-            continue
+    codes, out, ended = _Codes(), list[Record](), list[Problem]()
+    for line, cells in _text_records(records, ended):
         origin = Origin(shown, line)
         try:
             code, units_text, indicator_text, rationale = (c.strip() for c in get(cells))
@@ -556,18 +571,13 @@ def _mue_rows(shown: str, records: Iterator[tuple[int, list[str]] | Problem],
             continue
         yield Row("MUELimit", origin, (("procedure", ref), ("units", int(units_text)),
                                        ("adjudicationIndicator", indicator), ("rationale", rationale)))
+    yield from ended
 
 
 def read_addon(path: str | Path, *, display: str | None = None, release: str | None = None,
                **_: object) -> Iterator[Record]:
     """AddOnEdit rows (and ``kg:addOnTo`` for edits in effect) from an NCCI add-on code edit file."""
-    shown = display or str(path)
-    stream, problem = open_text(path, shown)
-    if problem or stream is None:
-        yield problem  # type: ignore[misc]
-        return
-    with stream:
-        records = _csv_records(path, shown, stream)
+    with _csv_file(path, display) as (shown, records):
         head = next(records, None)
         if isinstance(head, Problem):
             yield head
@@ -595,15 +605,9 @@ def read_addon(path: str | Path, *, display: str | None = None, release: str | N
 
 def _addon_rows(shown: str, records: Iterator[tuple[int, list[str]] | Problem], col: dict[str, int],
                 eff_col: int | None, del_col: int | None, when: date | None) -> Iterator[Record]:
-    codes, out = _Codes(), list[Record]()
+    codes, out, ended = _Codes(), list[Record](), list[Problem]()
     dated = eff_col is not None or del_col is not None
-    for item in records:
-        if isinstance(item, Problem):
-            yield item
-            return
-        line, cells = item
-        if not any(c.strip() for c in cells):
-            continue
+    for line, cells in _text_records(records, ended):
         origin = Origin(shown, line)
         cells = [c.strip() for c in cells]
         try:
@@ -647,3 +651,4 @@ def _addon_rows(shown: str, records: Iterator[tuple[int, list[str]] | Problem], 
         applies = in_effect(when, effective, deletion) if dated else True
         edge = (addon.curie, "addOnTo", primary.curie) if primary is not None and applies else None
         yield Row("AddOnEdit", origin, tuple(fields), edge)
+    yield from ended

@@ -47,7 +47,7 @@ from pathlib import Path
 from kgraph.errors import Origin
 from kgraph.namespaces import is_valid
 from kgraph.records import Code, Edge, Fact, Meta, Problem, Record
-from kgraph.sources._io import CsvRows, decode_text, header_key, read_bytes
+from kgraph.sources._io import CsvRows, columns, decode_text, numbered_rows, read_bytes, wrong_header
 
 TERMS: dict[str, tuple[str, str]] = {
     "officialTitle": ("datatype:string", "The official title or description of a code, as its code set publishes it."),
@@ -148,6 +148,15 @@ def read(path: str | Path, *, display: str | None = None, release: str | None = 
     yield from read_data(data, shown, path, release)
 
 
+def open_rows(data: bytes, shown: str) -> tuple[CsvRows, list[str], dict[str, int], str]:
+    """The rows of one NUCC CSV's bytes after its header, the header, its columns (``HEADERS``
+    names -> index, the first cell of a name that stands twice) and the encoding it was read in."""
+    text, encoding = decode_text(data)
+    reader = CsvRows(csv.reader(io.StringIO(text, newline="")), shown)
+    header = next(reader, [])
+    return reader, header, columns(header, HEADERS, first=True), encoding
+
+
 def read_data(data: bytes, shown: str, path: str | Path, release: str | None) -> Iterator[Record]:
     """``read`` of one version's bytes (``path`` names its release and where nucc_file_info.csv is)."""
     padded = len(data) - len(data.rstrip(b"\x00"))
@@ -155,23 +164,12 @@ def read_data(data: bytes, shown: str, path: str | Path, release: str | None) ->
     if not data.strip():
         yield Problem(Origin(shown, 1), "empty file", action="file refused")
         return
-    text, encoding = decode_text(data)
-    reader = CsvRows(csv.reader(io.StringIO(text, newline="")), shown)
-    header = next(reader, [])
+    reader, header, cols, encoding = open_rows(data, shown)
     if reader.problem:
         yield reader.problem
         return
-    cols: dict[str, int] = {}
-    for i, cell in enumerate(header):
-        if header_key(cell) in HEADERS:
-            cols.setdefault(HEADERS[header_key(cell)], i)
     if any(c not in cols for c in REQUIRED):
-        found = ", ".join(c.strip() for c in header) or "nothing"
-        yield Problem(
-            Origin(shown, 1),
-            f"not a NUCC taxonomy file: expected a header with {EXPECTED}; found {found}",
-            action="file refused",
-        )
+        yield wrong_header(shown, "NUCC taxonomy file", EXPECTED, header)
         return
 
     release = release or release_of(path)
@@ -189,11 +187,7 @@ def read_data(data: bytes, shown: str, path: str | Path, release: str | None) ->
     classes: dict[tuple[str, str], str] = {}  # (grouping, classification) -> classification-level code
     children: list[tuple[str, tuple[str, str], Origin]] = []
     noticed = False
-    line = reader.line_num
-    for row in reader:
-        start, line = line + 1, reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
+    for start, row in numbered_rows(reader):
         origin = Origin(shown, start)
         cells = {name: " ".join(row[i].split()) if i < len(row) else "" for name, i in cols.items()}
         code = cells["code"]

@@ -19,8 +19,6 @@ Does not read other members (named in a warning) nor compare versions.
 
 from __future__ import annotations
 
-import csv
-import io
 import lzma
 import tarfile
 import zlib
@@ -30,7 +28,7 @@ from pathlib import Path
 from kgraph.errors import Origin
 from kgraph.namespaces import is_valid
 from kgraph.records import Meta, Problem, Record, Ref, Row
-from kgraph.sources._io import CsvRows
+from kgraph.sources._io import numbered_rows
 
 SUFFIXES = (".tar", ".tar.xz", ".txz", ".tar.gz", ".tgz")
 
@@ -80,25 +78,15 @@ def read(path: Path, shown: str, read_data: Callable[..., Iterator[Record]]) -> 
 
 def version_rows(data: bytes, shown: str, release: str) -> Iterator[Record]:
     """One ``NUCCVersionRow`` per code of one version's CSV bytes (a Problem for what is skipped)."""
-    from kgraph.sources.nucc import EXPECTED, HEADERS, REQUIRED, built_name, decode_text, header_key
+    from kgraph.sources.nucc import EXPECTED, REQUIRED, built_name, open_rows
 
-    text, _ = decode_text(data.rstrip(b"\x00"))
-    reader = CsvRows(csv.reader(io.StringIO(text, newline="")), shown)
-    header = next(reader, [])
-    cols: dict[str, int] = {}
-    for i, cell in enumerate(header):
-        if header_key(cell) in HEADERS:
-            cols.setdefault(HEADERS[header_key(cell)], i)
+    reader, _, cols, _ = open_rows(data.rstrip(b"\x00"), shown)
     if reader.problem or any(c not in cols for c in REQUIRED):
         yield reader.problem or Problem(Origin(shown, 1), "not a NUCC taxonomy file: expected a header with "
                                         f"{EXPECTED}", action="version not read")
         return
     seen: set[str] = set()
-    line = reader.line_num
-    for row in reader:
-        start, line = line + 1, reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue
+    for start, row in numbered_rows(reader):
         cells = {name: " ".join(row[i].split()) if i < len(row) else "" for name, i in cols.items()}
         code = cells["code"]
         if code.lower().startswith("copyright") or code in seen:
