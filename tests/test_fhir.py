@@ -186,15 +186,16 @@ def rvu_rows() -> list[dict[str, str]]:
     return [dict(zip(names, r, strict=False)) for r in csv.reader(lines[start + 1:]) if r and r[0]]
 
 
-def test_fee_and_mue_properties_read_from_the_indexes_are_the_stores(store):
+def test_fee_mue_and_briefing_properties_read_beside_the_store_are_the_stores(store):
     """A served $lookup reads a procedure's fee-schedule and MUE rows from the claim-check indexes
-    (fast); they must be what the store's named queries give, for every code of the RVU file, and
-    the indicators those of the CMS row (ENDO BASE of 43249 is 43235)."""
+    and its briefings from a map read once (fast); they must be what the store's queries give for
+    the code, for every code of the RVU file, and the indicators those of the CMS row (ENDO BASE of
+    43249 is 43235)."""
     run, with_indexes = fhir._context(store)
     without = facts.catalog(run)  # no indexes: the rows come from fee_schedule_indicators / mue_limit
     from kgraph.fhir import operations
 
-    wanted = {"fee-schedule-status", "fee-schedule-indicator", "mue-units", "mue-adjudication-indicator"}
+    wanted = {"fee-schedule-status", "fee-schedule-indicator", "mue-units", "mue-adjudication-indicator", "briefing"}
     rows = rvu_rows()
     for code in sorted({r["HCPCS"] for r in rows}):
         fast = props(parsed(operations.lookup(run, with_indexes, CPT, code, date="2024-08-01")))
@@ -205,6 +206,7 @@ def test_fee_and_mue_properties_read_from_the_indexes_are_the_stores(store):
         if own["ENDO BASE"]:
             assert f"endoBase=CPT:{own['ENDO BASE']}" in fast["fee-schedule-indicator"], code
     assert any(r["ENDO BASE"] for r in rows)  # the file has an endoscopic base code to compare
+    assert props(operations.lookup(run, with_indexes, CPT, "74360"))["briefing"] == ["data/briefings/cpt-74360.txt"]
 
 
 def test_add_on_primaries_are_the_cms_rows(store):

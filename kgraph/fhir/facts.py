@@ -26,6 +26,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kgraph import namespaces as ns
+from kgraph.errors import QueryError
 from kgraph.rules import ptp, releases
 from kgraph.rules.rows import FEE_FIELDS
 from kgraph.sparql import named_queries
@@ -96,6 +97,8 @@ class Catalog:
     #: the build's claim-check indexes (``kgraph.indexes``), loaded on first call; None when the
     #: build has none to read (the NCCI edit counts then come from SPARQL)
     indexes: Callable[[], Any] | None = None
+    #: the briefing files of every code (``indexed_parts``): None until read, False if too large
+    briefing_files: dict[str, list[str]] | bool | None = None
     #: NCCI summaries by code (``ncci_counts``), the oldest dropped past ``SUMMARIES``
     summaries: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -202,20 +205,35 @@ def mue_rows(run: Runner, curie: str) -> Rows:
     return run(named("mue_limit"), {"code": node(curie)})
 
 
-#: the parts of ``concept`` the claim-check indexes can answer instead (``indexed_parts``)
-INDEXED = ("fee", "mue")
+#: every (code, briefing file) of the build: read once per catalog when the build is read-only
+_ALL_BRIEFINGS = """SELECT DISTINCT ?c ?file WHERE { ?src kg:sourceKind "briefing" ; kg:file ?file .
+      ?a kg:source ?src . { ?a rdf:subject ?c } UNION { ?a rdf:object ?c } }"""
 
 
-def indexed_parts(catalog: Catalog, curie: str, parts: tuple[str, ...]) -> dict[str, Rows] | None:
+def indexed_parts(run: Runner, catalog: Catalog, curie: str, parts: tuple[str, ...]) -> dict[str, Any] | None:
     """The ``fee`` and ``mue`` rows of a code (those of ``parts``) from the claim-check indexes, in the
     shape of the ``fee_schedule_indicators`` and ``mue_limit`` rows (every loaded release; the fee
-    rows by modifier, the code's own row first); None when the catalog has no indexes. A procedure's
-    ``$lookup`` then runs one small query instead of a union of four (the fee and MUE branches are
-    most of its time on the full build)."""
+    rows by modifier, the code's own row first), and its ``briefing`` files from a map of every
+    code's briefings the catalog reads once; None when the catalog has no indexes (a writable
+    server: the store may change under it). A procedure's ``$lookup`` then runs one small query
+    instead of a union of four (the fee, MUE and briefing branches were most of its time on the
+    full build). A briefing map over the row limit is not kept: the briefings then come with the
+    code's query."""
     ix = catalog.indexes() if catalog.indexes else None
     if ix is None:
         return None
-    out: dict[str, Rows] = {}
+    out: dict[str, Any] = {}
+    if "briefing" in parts:
+        if catalog.briefing_files is None:
+            found: dict[str, set[str]] = {}
+            try:
+                for r in run(_ALL_BRIEFINGS, {}):
+                    found.setdefault(r["c"] or "", set()).add(r["file"] or "")
+                catalog.briefing_files = {c: sorted(files) for c, files in found.items()}
+            except QueryError:  # over the row limit or the timeout: ask with the code instead
+                catalog.briefing_files = False
+        if isinstance(catalog.briefing_files, dict):
+            out["briefing"] = list(catalog.briefing_files.get(curie, []))
     if "fee" in parts:
         out["fee"] = []
         for modifier in sorted(ix.fee.get(curie, {})):  # "" (the code's own row) sorts first

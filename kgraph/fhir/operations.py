@@ -82,7 +82,7 @@ def lookup(run: Runner, catalog: Catalog, system_url: str | None, code: str | No
     wanted = set(properties or ())
     parts = tuple(name for name, props in _PARTS if not wanted or wanted & props) \
         if system.prefix in ("CPT", "HCPCS") else ()
-    indexed = facts.indexed_parts(catalog, node, parts) if parts else None
+    indexed = facts.indexed_parts(run, catalog, node, parts) if parts else None
     if indexed is not None:
         parts = tuple(p for p in parts if p not in indexed)
     found = facts.concept(run, node, years=system is ICD, parts=parts)
