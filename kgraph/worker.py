@@ -344,7 +344,7 @@ class Pool:
         self.size = 1 if writable else max(1, workers or min(2 * (os.cpu_count() or 1), 8))
         self.spare = 0 if writable else max(0, spare)
         self._prefixes = dict(ns.PREFIXES)
-        self._idle: queue.Queue[_Process] = queue.LifoQueue()
+        self._idle: queue.Queue[_Process] = queue.Queue()
         self._all: set[_Process] = set()  # the workers that answer (idle or busy)
         self._spares: list[_Process] = []
         self._lock = threading.Lock()
