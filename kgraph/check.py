@@ -126,10 +126,15 @@ class CheckResult:
                 for f in self.findings]
 
 
+def dumps_bytes(result: CheckResult) -> bytes:
+    """A result as one line of JSON, UTF-8 (``kgraph check claims.jsonl --format json``), serialised
+    with orjson: measured 6x faster than the standard library on these results, the same JSON."""
+    return orjson.dumps(result.to_json())
+
+
 def dumps_line(result: CheckResult) -> str:
-    """A result as one line of JSON (``kgraph check claims.jsonl --format json``), serialised with
-    orjson: measured 6x faster than the standard library on these results, the same JSON."""
-    return orjson.dumps(result.to_json()).decode("utf-8")
+    """``dumps_bytes`` as text."""
+    return dumps_bytes(result).decode("utf-8")
 
 
 # --- input ------------------------------------------------------------------------------------------

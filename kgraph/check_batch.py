@@ -34,9 +34,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-import orjson
-
-from kgraph.check import _shared, check_many, claims_from
+from kgraph.check import _shared, check_many, claims_from, dumps_bytes
 
 #: claims per chunk handed to a worker (large enough that a chunk's results outweigh the hand-over)
 CHUNK = 512
@@ -68,11 +66,10 @@ def default_workers(path: Path | None) -> int:
 
 def _block(numbered: Iterable[tuple[int, str]], store: Any, display: str) -> Block:
     """The results of some numbered lines as one text block (a JSON line each) and their statuses."""
-    dumps = orjson.dumps
     parts: list[bytes] = []
     statuses: list[str] = []
     for r in check_many(store, claims_from(numbered, display=display)):
-        parts.append(dumps(r.to_json()))
+        parts.append(dumps_bytes(r))
         statuses.append(r.status)
     if not parts:
         return "", statuses

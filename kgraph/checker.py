@@ -323,18 +323,13 @@ class Checker(LineChecks):
             for b, ib in coded[i + 1:]:
                 if ib == ia:
                     continue
-                lo, hi = spans[ia]
-                if lo < hi:
-                    key = ia << 32 | ib
-                    j = search(keys, key, lo, hi)
-                    if j < hi and keys[j] == key:
-                        self._pair(dos, a, b, self.shared.ptp_rows(a.code, b.code))
-                lo, hi = spans[ib]
-                if lo < hi:
-                    key = ib << 32 | ia
-                    j = search(keys, key, lo, hi)
-                    if j < hi and keys[j] == key:
-                        self._pair(dos, b, a, self.shared.ptp_rows(b.code, a.code))
+                for one, i1, two, i2 in ((a, ia, b, ib), (b, ib, a, ia)):  # each code as column 1
+                    lo, hi = spans[i1]
+                    if lo < hi:
+                        key = i1 << 32 | i2
+                        j = search(keys, key, lo, hi)
+                        if j < hi and keys[j] == key:
+                            self._pair(dos, one, two, self.shared.ptp_rows(one.code, two.code))
 
     def _pair(self, dos: date, one: Any, two: Any, rows: list[PTPRow]) -> None:
         """Lines ``one`` (column 1) and ``two`` (column 2) and every loaded PTP row of that pair."""
