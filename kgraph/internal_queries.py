@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -69,15 +69,27 @@ def term(value: Any) -> Any:
 
 def show(value: Any) -> str | None:
     """A pyoxigraph term as shown at the surface: a CURIE for kgraph IRIs, the text of a literal."""
+    kind = type(value)  # every cell of every row passes here: the common kinds first, by identity
+    if kind is ox.Literal:
+        return value.value
+    if kind is ox.NamedNode:
+        return ns.curie(value.value)
     if value is None:
         return None
-    if isinstance(value, ox.NamedNode):
-        return ns.curie(value.value)
-    if isinstance(value, ox.BlankNode):
+    if kind is ox.BlankNode:
         return "_:" + value.value
-    if isinstance(value, ox.Literal):
-        return value.value
     return str(value)
+
+
+@lru_cache(maxsize=1 << 16)
+def _written(value: str | int) -> str:
+    """A CURIE, IRI or ``int`` as the N-Triples text of its term (``term``), remembered: a walk fills
+    the same nodes into a ``VALUES`` block for every relation it follows."""
+    return str(term(value))
+
+
+def _text(value: Any) -> str:
+    return _written(value) if isinstance(value, str | int) else str(term(value))
 
 
 def _fill(sparql: str, lists: dict[str, list[Any] | None]) -> str:
@@ -108,8 +120,7 @@ def _fill(sparql: str, lists: dict[str, list[Any] | None]) -> str:
             for k in range(i, significant[j + 1] + 1):
                 toks[k] = ("ws", "")
             continue
-        rows = [" ".join(str(term(v)) for v in row) if isinstance(row, tuple) else str(term(row))
-                for row in values]
+        rows = [" ".join(_text(v) for v in row) if isinstance(row, tuple) else _text(row) for row in values]
         if " " in key:
             rows = [f"({r})" for r in rows]
         toks[significant[j]] = ("punct", "{ " + " ".join(rows))
@@ -147,7 +158,7 @@ def select(target: Any, name_or_sparql: str, **bindings: Any) -> list[Row]:
     """A SELECT's rows as dicts of strings (``None`` where a variable is unbound)."""
     result = solutions(target, name_or_sparql, **bindings)
     columns = [v.value for v in result.variables]
-    return [{c: show(t) for c, t in zip(columns, solution, strict=True)} for solution in result]
+    return [dict(zip(columns, map(show, solution), strict=True)) for solution in result]
 
 
 def tuples(target: Any, name_or_sparql: str, **bindings: Any) -> Iterator[tuple[Any, ...]]:

@@ -23,7 +23,7 @@ import pyoxigraph as ox
 
 from kgraph import namespaces as ns
 from kgraph.errors import CurieError, KGraphError
-from kgraph.internal_queries import ask, select, solutions
+from kgraph.internal_queries import ask, select, show, solutions, tuples
 from kgraph.store import Store
 
 #: relations followed by default (every relation of the edge vocabulary, plus gaps and hierarchy)
@@ -176,15 +176,16 @@ def _node_info(store: Store, nodes: set[str]) -> dict[str, dict[str, Any]]:
     info: dict[str, dict[str, Any]] = {}
     if not nodes:
         return info
-    for row in select(store, "node_labels", n=list(nodes)):
-        curie = row["n"] or ""
+    # terms read in place (``tuples``): a depth-2 walk of a hub labels thousands of nodes
+    for n, official, label, field, text in tuples(store, "node_labels", n=list(nodes)):
+        curie = ns.curie(n.value)
         kind = _kind(curie)
         if kind == "gap":
-            info[curie] = {"kind": kind, "label": f"gap: {row['field'] or ''}", "description": row["text"] or ""}
+            info[curie] = {"kind": kind, "label": f"gap: {field.value if field else ''}",
+                           "description": text.value if text else ""}
             continue
-        official = row["official"] or ""
-        label = row["label"] or ""
-        info[curie] = {"kind": kind, "label": official or label, "description": official or label}
+        shown = (official or label).value if official or label else ""
+        info[curie] = {"kind": kind, "label": shown, "description": shown}
     return info
 
 
@@ -202,18 +203,21 @@ def _edge_details(store: Store, edges: set[tuple[str, str, str]], *, pair_rows: 
     # Statement nodes are found from the edges' subjects and matched to the edges here: only
     # briefing edges have them, and joining every NCCI edge as a (s, p, o) VALUES row cost 100 ms
     # of a 160 ms depth-2 walk.
-    for row in select(store, "statements_of_subjects", s=list({s for s, _, _ in edges})):
-        key = (row["s"], row["p"], row["o"])
+    curie = ns.curie
+    for s, p, o, _, q, v, file, line in tuples(store, "statements_of_subjects",
+                                                 s=sorted({s for s, _, _ in edges})):
+        key = (curie(s.value), curie(p.value), curie(o.value))
         if key not in edges:
             continue
         qualifiers, evidence = out.setdefault(key, ({}, []))
-        if row["q"] not in structural:
-            qualifiers.setdefault((row["q"] or "").removeprefix("kg:"), row["v"])
-        ev = {"source": row["file"], "line": int(row["line"] or 0)}
+        name = show(q)
+        if name not in structural:
+            qualifiers.setdefault((name or "").removeprefix("kg:"), show(v))
+        ev = {"source": file.value, "line": int(line.value or 0)}
         if ev not in evidence:
             evidence.append(ev)
     for relation, (sf, of) in ROW_FIELDS.items():
-        pairs = [(s, o) for s, p, o in edges if p == relation]
+        pairs = [(s, o) for s, p, o in sorted(edges) if p == relation]  # sorted: the same order every run
         if not pairs:
             continue
         rows = (pair_rows or rows_of_pairs)(store, pairs, sf, of)

@@ -118,3 +118,19 @@ def test_as_of_brings_back_edits_deleted_before_the_file_date(default_store):
     assert then.has_edge(row["a"], row["b"], key="kg:conflictsWith")
     now = kgraph.neighborhood(default_store, row["a"], relations=["kg:conflictsWith"], as_of="2024-08-01")
     assert not now.has_edge(row["a"], row["b"], key="kg:conflictsWith")
+
+
+def test_the_same_walk_prints_the_same_bytes_in_every_process(default_store):
+    """Qualifiers and evidence keep one order whatever Python's string hashing does (a set's order
+    once reached the query and so the order of a JSON object's keys)."""
+    import os
+    import subprocess
+    import sys
+
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run([sys.executable, "-m", "kgraph", "neighbors", "74360", "--depth", "2", "--format", "json",
+                               "--store", str(default_store.build_dir)], capture_output=True, env=env, check=True)
+        outputs.add(done.stdout)
+    assert len(outputs) == 1 and b'"kg:supports"' in outputs.pop()
