@@ -165,6 +165,9 @@ def test_every_internal_query_file_passes():
 
     names = internal_queries.names()
     assert len(names) >= 20
+    code = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "kgraph").rglob("*.py"))
+    unused = [n for n in names if f'"{n}"' not in code and f"'{n}'" not in code]
+    assert unused == [], f"internal queries no module names: {unused}"
     for name in names:
         text = internal_queries.text(name)
         assert text.startswith("# "), f"{name}.rq: no comment header saying what it answers"

@@ -27,6 +27,8 @@ import pyoxigraph as ox
 
 from kgraph import namespaces as ns
 from kgraph.errors import QueryError
+from kgraph.internal_queries import prepare
+from kgraph.internal_queries import text as internal
 from kgraph.rules import ptp, releases
 from kgraph.rules.rows import FEE_FIELDS
 from kgraph.sparql import named_queries
@@ -110,50 +112,38 @@ class Catalog:
 
 def catalog(run: Runner) -> Catalog:
     found = Catalog()
-    q = ("SELECT ?kind ?release ?file WHERE { ?s a kg:Source ; kg:sourceKind ?kind . "
-         "OPTIONAL { ?s kg:release ?release } OPTIONAL { ?s kg:file ?file } }")
-    for r in run(q, {}):
+    for r in run(internal("fhir_sources"), {}):
         kind = r["kind"] or ""
         if r["release"]:
             found.releases.setdefault(kind, []).append(r["release"])
         if r["file"]:
             found.files.setdefault(kind, []).append(r["file"])
-    found.fiscal_years = sorted(int(r["y"] or 0) for r in run("SELECT DISTINCT ?y WHERE { ?c kg:inFY ?y }", {}))
-    q = ("SELECT ?t (COUNT(?c) AS ?n) WHERE { VALUES ?t { kg:ICD10CMCode kg:CPTCode kg:HCPCSCode kg:Taxonomy "
-         "kg:MedicareSpecialty } ?c a ?t } GROUP BY ?t")
-    found.counts = {str(r["t"]).partition(":")[2]: int(r["n"] or 0) for r in run(q, {})}
+    found.fiscal_years = sorted(int(r["y"] or 0) for r in run(internal("icd10cm_fiscal_years"), {}))
+    found.counts = {str(r["t"]).partition(":")[2]: int(r["n"] or 0)
+                    for r in run(internal("fhir_concept_counts"), {})}
     return found
 
 
 # --- one concept ------------------------------------------------------------------------------------------
 
 
-_CONCEPT = """{ ?c ?p ?o FILTER(?p IN (rdf:type, rdfs:label, kg:officialTitle, kg:shortTitle, skos:broader,
-      kg:grouping, kg:classification, kg:specialization, kg:taxonomySection, kg:medicareProviderType, kg:addedDate,
-      kg:actionEffectiveDate, kg:terminationDate, kg:actionCode, kg:serviceType)) }
-    UNION { ?o skos:broader ?c BIND(skos:narrower AS ?p) }"""
-
-
-_BRIEFINGS = """SELECT DISTINCT ?file WHERE { { ?a rdf:subject ?c } UNION { ?a rdf:object ?c }
-      ?a kg:source ?src . ?src kg:sourceKind "briefing" ; kg:file ?file } ORDER BY ?file"""
-
-
 def _parts() -> dict[str, str]:
     """The queries ``concept`` can add as UNION branches, by the key their rows go under: the
     fee-schedule rows (``fee_schedule_indicators``), the MUE rows (``mue_limit``), the briefings."""
-    return {"fee": named("fee_schedule_indicators"), "mue": named("mue_limit"), "briefing": _BRIEFINGS}
+    return {"fee": named("fee_schedule_indicators"), "mue": named("mue_limit"),
+            "briefing": internal("briefing_files_of_code")}
 
 
 @cache
 def _concept_text(years: bool, parts: tuple[str, ...]) -> str:
-    branches = [_CONCEPT]
+    branches = [f"\n{internal('fhir_concept')}\n"]
     if years:
         branches.append(f"\n{named('code_history')}\n")
     texts = _parts()
     # each part's rows carry its key in ?part; a subquery keeps its ORDER BY, and UNION its branches' order
     branches += [f'{{\n{texts[name]}\n}} BIND("{name}" AS ?part)' for name in parts]
     if len(branches) == 1:
-        return f"SELECT * WHERE {{ {_CONCEPT} }}"
+        return internal("fhir_concept")
     return "SELECT * WHERE { " + " UNION ".join(f"{{ {b} }}" for b in branches) + " }"
 
 
@@ -188,13 +178,10 @@ def concept(run: Runner, curie: str, *, years: bool = False, parts: tuple[str, .
     return out if "type" in out else None
 
 
-def billable_below(run: Runner, curie: str, fy: int, limit: int = 8) -> list[str]:
+def billable_below(run: Runner, curie: str, fy: int) -> list[str]:
     """Codes under a diagnosis that are billable in a fiscal year (for the message about a header)."""
-    # the year in a FILTER: as a triple pattern Oxigraph starts from every code billable that year (6 s)
-    q = (f"SELECT ?c WHERE {{ ?c skos:broader+ ?p ; kg:billableInFY ?fy FILTER(?fy = ?y) }} "
-         f"ORDER BY ?c LIMIT {int(limit)}")
     year = ox.Literal(str(fy), datatype=ox.NamedNode(ns.XSD + "integer"))
-    return [r["c"] or "" for r in run(q, {"p": node(curie), "y": year})]
+    return [r["c"] or "" for r in run(internal("billable_below"), {"p": node(curie), "y": year})]
 
 
 def fee_rows(run: Runner, curie: str) -> Rows:
@@ -203,11 +190,6 @@ def fee_rows(run: Runner, curie: str) -> Rows:
 
 def mue_rows(run: Runner, curie: str) -> Rows:
     return run(named("mue_limit"), {"code": node(curie)})
-
-
-#: every (code, briefing file) of the build: read once per catalog when the build is read-only
-_ALL_BRIEFINGS = """SELECT DISTINCT ?c ?file WHERE { ?src kg:sourceKind "briefing" ; kg:file ?file .
-      ?a kg:source ?src . { ?a rdf:subject ?c } UNION { ?a rdf:object ?c } }"""
 
 
 def indexed_parts(run: Runner, catalog: Catalog, curie: str, parts: tuple[str, ...]) -> dict[str, Any] | None:
@@ -227,7 +209,7 @@ def indexed_parts(run: Runner, catalog: Catalog, curie: str, parts: tuple[str, .
         if catalog.briefing_files is None:
             found: dict[str, set[str]] = {}
             try:
-                for r in run(_ALL_BRIEFINGS, {}):
+                for r in run(internal("briefing_files_of_codes"), {}):
                     found.setdefault(r["c"] or "", set()).add(r["file"] or "")
                 catalog.briefing_files = {c: sorted(files) for c, files in found.items()}
             except QueryError:  # over the row limit or the timeout: ask with the code instead
@@ -259,9 +241,7 @@ def addon_rows(run: Runner, catalog: Catalog, curie: str) -> Rows:
     if ix is not None:
         found = sorted(ix.addon.get(curie, ()), key=lambda r: r.primary or "")
         return [{"type": r.edit_type or None, "primary": r.primary} for r in found]
-    q = "SELECT ?type ?primary WHERE { ?r a kg:AddOnEdit ; kg:addOn ?c . OPTIONAL { ?r kg:editType ?type } " \
-        "OPTIONAL { ?r kg:primary ?primary } } ORDER BY ?primary"
-    return run(q, {"c": node(curie)})
+    return run(internal("addon_rows_of_code"), {"c": node(curie)})
 
 
 #: per-code NCCI summaries a catalog keeps (a hub code's takes ~10 ms to make, then ~0.1 ms to count)
@@ -342,12 +322,12 @@ def ncci_counts(run: Runner, catalog: Catalog, curie: str, day: Date) -> dict[st
 
 def briefings(run: Runner, curie: str) -> list[str]:
     """The files of the briefings that state something about a code (as subject or object)."""
-    return [r["file"] or "" for r in run(_BRIEFINGS, {"c": node(curie)})]
+    return [r["file"] or "" for r in run(internal("briefing_files_of_code"), {"c": node(curie)})]
 
 
 def is_a(run: Runner, child: str, parent: str) -> bool:
     """Whether ``parent`` is above ``child`` in the code hierarchy (``skos:broader+``)."""
-    rows = run("ASK { ?a skos:broader+ ?b }", {"a": node(child), "b": node(parent)})
+    rows = run(internal("is_below"), {"a": node(child), "b": node(parent)})
     return bool(rows) and rows[0].get("boolean") == "true"
 
 
@@ -355,5 +335,4 @@ def exists(run: Runner, curies: list[str]) -> set[str]:
     """Which of the CURIEs name a node with a type in the graph."""
     if not curies:
         return set()
-    values = " ".join(f"<{ns.iri(c)}>" for c in curies)
-    return {r["c"] or "" for r in run(f"SELECT DISTINCT ?c WHERE {{ VALUES ?c {{ {values} }} ?c a ?t }}", {})}
+    return {r["c"] or "" for r in run(prepare("typed_nodes", {"c": curies}), {})}

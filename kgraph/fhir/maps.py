@@ -28,6 +28,7 @@ from kgraph.fhir.facts import Runner
 from kgraph.fhir.operations import parse_day
 from kgraph.fhir.resources import coding, parameters, part, value
 from kgraph.fhir.systems import BY_ID, KGRAPH_FHIR, FhirError, System, curie, local, system_for, system_of_curie
+from kgraph.internal_queries import text as internal
 
 PROPERTY = KGRAPH_FHIR + "property/"
 
@@ -113,8 +114,7 @@ def _label(name: str, text: str) -> dict[str, Any]:
 
 
 def _crosswalk(run: Runner, node: str, reverse: bool, _day: Date) -> list[dict[str, Any]]:
-    q = ("SELECT ?o WHERE { ?c kg:crosswalksTo ?o } ORDER BY ?o" if reverse
-         else "SELECT ?o WHERE { ?o kg:crosswalksTo ?c } ORDER BY ?o")
+    q = internal("crosswalk_from" if reverse else "crosswalk_to")
     url = MAP_BY_ID["nucc-to-medicare-specialty"].url
     # the crosswalk lists a specialty for each taxonomy it names: the taxonomy is one kind of the specialty
     return [_match("specializes" if reverse else "wider", r["o"] or "", url, [])
@@ -122,11 +122,7 @@ def _crosswalk(run: Runner, node: str, reverse: bool, _day: Date) -> list[dict[s
 
 
 def _supports(run: Runner, node: str, reverse: bool, _day: Date) -> list[dict[str, Any]]:
-    side = ("?a rdf:object ?c ; rdf:subject ?o ." if reverse
-            else "?c skos:broader* ?via . ?a rdf:subject ?via ; rdf:object ?o .")
-    q = f"""SELECT DISTINCT ?o ?role ?file ?line WHERE {{ {side} ?a rdf:predicate kg:supports ; kg:source ?src .
-      OPTIONAL {{ ?a kg:role ?role }} OPTIONAL {{ ?a kg:line ?line }} OPTIONAL {{ ?src kg:file ?file }} }}
-      ORDER BY ?o ?line"""
+    q = internal("diagnoses_supporting_procedure" if reverse else "supported_by_diagnosis")
     url = MAP_BY_ID["icd-10-cm-to-procedure"].url
     out = []
     for r in run(q, {"c": facts.node(node)}):
