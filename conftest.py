@@ -48,10 +48,10 @@ def _doctest_store(request: pytest.FixtureRequest, doctest_namespace: dict) -> N
 #: its modules; `@pytest.mark.slow` by hand still works.
 TIERS = {
     "slow": ({"full_store"}, {"test_full_build", "test_robust_build", "test_fuzz_readers", "test_notebooks",
-                              "test_robustness_doc"}),
+                              "test_robustness_doc", "test_incremental"}),
     "browser": ({"browser"}, set()),
     "server": ({"oxigraph_server", "pushed_oxigraph"}, {"test_server", "test_server_guard", "test_server_load",
-                                                        "test_worker", "test_fhir_server"}),
+                                                        "test_worker", "test_fhir_server", "test_server_description"}),
     "virtuoso": ({"virtuoso"}, set()),
 }
 
