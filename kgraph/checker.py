@@ -75,7 +75,7 @@ class Shared:
         self.selections: dict[tuple[str, date], releases.Selection] = {}
         self.ranges: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
         self.searched: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        self.verdicts: dict[tuple[str, str], dict[str, fee.Verdict] | None] = {}
+        self.verdicts: dict[tuple[str, str], fee.ModifierVerdicts] = {}
         # per date / pair / row memos: each holds what the rules answered for data of this build
         self.fys_by_date: dict[date, icd.FYChoice] = {}
         self.midyears_by_date: dict[date, icd.MidYear | None] = {}

@@ -139,7 +139,7 @@ class LineChecks:
                                            release=src.release)])
                 break
 
-    def _verdicts(self, ln: Any) -> tuple[dict[str, fee.Verdict] | None, FeeRow | None]:
+    def _verdicts(self, ln: Any) -> tuple[fee.ModifierVerdicts | None, FeeRow | None]:
         rows = ln.info.fee
         if not rows or "" not in rows:
             return None, None
@@ -151,7 +151,7 @@ class LineChecks:
         cache = self.shared.verdicts
         if key not in cache:
             base = {**row.fields(), "procedure": ln.code}
-            cache[key] = fee.modifier_verdicts(base, has_26_row="26" in rows, has_tc_row="TC" in rows)
+            cache[key] = fee.ModifierVerdicts(base, has_26_row="26" in rows, has_tc_row="TC" in rows)
         return cache[key], row
 
     def _modifiers(self, ln: Any) -> None:
