@@ -130,7 +130,7 @@ class Shared:
         midyear = self.midyear(day) if self.ix.icd_midyear else None
         return f"FY{fy} ({midyear.label} update)" if midyear else f"FY{fy}"
 
-    def versions_for(self, dates: list[date]) -> dict[str, str]:
+    def versions_for(self, dates: list[date], copy: bool = True) -> dict[str, str]:
         key = tuple(dates)
         found = self.versions_by_dates.get(key)
         if found is None:
@@ -139,7 +139,7 @@ class Shared:
                 found["icd10cm"] = ", ".join(dict.fromkeys(self.icd_release(d) for d in dates))
             if len(self.versions_by_dates) < 50_000:
                 self.versions_by_dates[key] = found
-        return dict(found)
+        return dict(found) if copy else found
 
     def ptp_rows(self, a: str, b: str) -> list[PTPRow]:
         key = (a, b)
@@ -164,10 +164,13 @@ class Checker(LineChecks):
     """The checks of one claim; each appends its findings to ``out`` (the per-line checks are
     ``kgraph.checker_lines.LineChecks``)."""
 
-    def __init__(self, shared: Shared) -> None:
+    def __init__(self, shared: Shared, *, copies: bool = True) -> None:
         self.shared = shared
         self.ix = shared.ix
         self.out: list[Any] = []
+        #: False: the memoised evidence entries go into the result as they are, not copied (for a
+        #: caller that serialises each result and drops it, ``kgraph.check_batch``)
+        self.copies = copies
 
     def run(self, claim: Any, make_finding: Any, make_result: Any) -> Any:
         self.make = make_finding
@@ -202,7 +205,7 @@ class Checker(LineChecks):
         out.sort(key=_order)
         severities = {f.severity for f in out}
         status = "fail" if "error" in severities else "warn" if "warning" in severities else "pass"
-        return make_result(claim.id, status, self.shared.versions_for(dates), out)
+        return make_result(claim.id, status, self.shared.versions_for(dates, self.copies), out)
 
     def add(self, severity: Severity, rule: str, subject: str, message: str, *, codes: list[str] | None = None,
             lines: list[int] | None = None, explanation: list[dict[str, Any]] | None = None,
@@ -219,7 +222,7 @@ class Checker(LineChecks):
             found = cache[kinds] = [
                 edge("kg:Source", f"SOURCE:{s.id}", None, s.file, None, sourceKind=s.kind, release=s.release)
                 for kind in kinds for s in self.shared.by_kind.get(kind, [])]
-        return [_copy(e) for e in found]
+        return [_copy(e) for e in found] if self.copies else list(found)
 
     # --- claim level ------------------------------------------------------------------------------
 
@@ -267,7 +270,8 @@ class Checker(LineChecks):
             if len(cache) < 10_000:
                 cache[key] = found
         for severity, rule, subject, message, evidence in found:
-            self.add(severity, rule, subject, message, explanation=[_copy(e) for e in evidence])
+            self.add(severity, rule, subject, message,
+                     explanation=[_copy(e) for e in evidence] if self.copies else list(evidence))
 
     def _range_findings(self, used: tuple[bool, ...], dates: list[date]) -> list[tuple[Any, ...]]:
         """(severity, rule, subject, message, sources) for the dates no loaded release covers."""
@@ -387,7 +391,7 @@ class Checker(LineChecks):
                 modifierIndicator=row.indicator, rationale=row.rationale, effectiveDate=row.effective,
                 deletionDate=row.deletion, release=row.source.release,
                 scope=row.source.scope if row.source.excerpt else None, row=_row_ref(row.source, row.line))
-        return _copy(found)
+        return _copy(found) if self.copies else found
 
     def _in_force(self, family: str, rows: list[Any], dos: date) -> list[Any]:
         """The rows of a code in force on ``dos`` (rows hold their source's index)."""
@@ -428,7 +432,7 @@ class Checker(LineChecks):
                     ln = group[i]
                     self.add(severity, "mue.units", code, f"line {ln.n}: {ln.units} units of {code} exceed the "
                              f"limit of {row.units} per claim line ({where})", codes=[code], lines=[ln.n],
-                             explanation=[_copy(e) for e in evidence])
+                             explanation=[_copy(e) for e in evidence] if self.copies else list(evidence))
             else:
                 parts = " + ".join(str(ln.units) for ln in group)
                 self.add(severity, "mue.units", code, f"{verdict.total} units of {code} on {dos.isoformat()} "

@@ -49,6 +49,7 @@ class LineChecks:
 
     shared: Any
     ix: Indexes
+    copies: bool
 
     def add(self, *args: Any, **kwargs: Any) -> None:  # pragma: no cover - Checker.add
         raise NotImplementedError
@@ -84,7 +85,7 @@ class LineChecks:
             found = self.shared.edges[key] = edge(
                 "kg:FeeScheduleRow", code, f"MOD:{modifier}" if modifier else None, src.file, row.line,
                 **row.fields(), release=src.release, row=_row_ref(src, row.line))
-        return _copy(found)
+        return _copy(found) if self.copies else found
 
     def _fee_status(self, dos: date, lines: list[Any]) -> None:
         found = [(ln, self._fee_row(ln)) for ln in lines]
@@ -228,7 +229,7 @@ class LineChecks:
             return
         rule, severity, message, suggestion, evidence = verdict
         self.add(severity, rule, dx, f"line {ln.n}: {message}", codes=[dx, ln.code], lines=[ln.n],
-                 explanation=[{**evidence, "qualifiers": dict(evidence["qualifiers"])}], suggestion=suggestion)
+                 explanation=[_copy(evidence) if self.copies else evidence], suggestion=suggestion)
 
     def _dx_support(self, ln: Any) -> None:
         evidence = ln.info.supports
