@@ -80,7 +80,8 @@ class Shared:
         self.fys_by_date: dict[date, icd.FYChoice] = {}
         self.midyears_by_date: dict[date, icd.MidYear | None] = {}
         self.versions_by_dates: dict[tuple[date, ...], dict[str, str]] = {}
-        self.pairs: dict[tuple[str, str], list[PTPRow]] = {}
+        #: position of a pair's first row in ``ptp_keys`` -> its rows
+        self.pairs: dict[int, list[PTPRow]] = {}
         self.edges: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.fee_lines: dict[tuple[Any, ...], Any] = {}
         self.single = {family: len(found) < 2 for family, found in self.by_family.items()}
@@ -141,13 +142,13 @@ class Shared:
                 self.versions_by_dates[key] = found
         return dict(found) if copy else found
 
-    def ptp_rows(self, a: str, b: str) -> list[PTPRow]:
-        key = (a, b)
-        found = self.pairs.get(key)
+    def ptp_rows(self, i: int, a: str, b: str) -> list[PTPRow]:
+        """The PTP rows of the pair (a, b), whose key is at position ``i`` of the index."""
+        found = self.pairs.get(i)
         if found is None:
             if len(self.pairs) > 200_000:
                 self.pairs.clear()
-            found = self.pairs[key] = self.ix.ptp(a, b)
+            found = self.pairs[i] = self.ix.ptp_run(i, a, b)
         return found
 
     def selection(self, family: str, day: date) -> releases.Selection:
@@ -315,25 +316,27 @@ class Checker(LineChecks):
     # --- NCCI -------------------------------------------------------------------------------------
 
     def _ptp(self, dos: date, lines: list[Any]) -> None:
-        coded = [(ln, ln.info.ptp_id) for ln in lines if ln.info.ptp_id is not None]
+        ix = self.ix
+        keys, starts, search = ix.ptp_keys, ix.ptp_starts, bisect_left
+        coded = []  # (line, code id, the span of the code's edits as column 1 in ``keys``)
+        for ln in lines:
+            ia = ln.info.ptp_id
+            if ia is not None:
+                coded.append((ln, ia, starts[ia], starts[ia + 1]))
         if len(coded) < 2:
             return
         # ``Indexes.has_ptp`` inlined (the edits of each column 1 code bisected in place): ~10 line
         # pairs a claim, most without an edit
-        ix = self.ix
-        keys, starts, search = ix.ptp_keys, ix.ptp_starts, bisect_left
-        spans = {ia: (starts[ia], starts[ia + 1]) for _, ia in coded}
-        for i, (a, ia) in enumerate(coded):
-            for b, ib in coded[i + 1:]:
-                if ib == ia:
+        for x, first in enumerate(coded):
+            for second in coded[x + 1:]:
+                if second[1] == first[1]:
                     continue
-                for one, i1, two, i2 in ((a, ia, b, ib), (b, ib, a, ia)):  # each code as column 1
-                    lo, hi = spans[i1]
+                for (one, i1, lo, hi), (two, i2, _, _) in ((first, second), (second, first)):  # each as column 1
                     if lo < hi:
                         key = i1 << 32 | i2
                         j = search(keys, key, lo, hi)
                         if j < hi and keys[j] == key:
-                            self._pair(dos, one, two, self.shared.ptp_rows(one.code, two.code))
+                            self._pair(dos, one, two, self.shared.ptp_rows(j, one.code, two.code))
 
     def _pair(self, dos: date, one: Any, two: Any, rows: list[PTPRow]) -> None:
         """Lines ``one`` (column 1) and ``two`` (column 2) and every loaded PTP row of that pair."""
