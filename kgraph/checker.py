@@ -177,9 +177,9 @@ class Checker(LineChecks):
         self.make = make_finding
         if not self.shared.memo:
             self.shared.forget()
-        info = self.shared.info
+        known, info = self.shared.codes, self.shared.info
         for ln in claim.lines:
-            ln.info = info(ln.code)
+            ln.info = known.get(ln.code) or info(ln.code)
         dates = sorted({ln.dos for ln in claim.lines})
         self._claim_level(claim, dates)
         by_date: dict[date, list[Any]] = {}
@@ -345,7 +345,7 @@ class Checker(LineChecks):
         found = ptp.verdict(rows, dos, one.local, one.modifiers, two.local, two.modifiers)
         if found.outcome == "none":
             return
-        c1, c2, lines = one.code, two.code, sorted((one.n, two.n))
+        c1, c2, lines = one.code, two.code, [one.n, two.n] if one.n < two.n else [two.n, one.n]
         row = found.row
         assert row is not None
         if found.outcome == "unknown":

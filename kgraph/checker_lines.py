@@ -87,6 +87,10 @@ class LineChecks:
                 **row.fields(), release=src.release, row=_row_ref(src, row.line))
         return _copy(found) if self.copies else found
 
+    def _fee_where(self, row: FeeRow) -> str:
+        src = self.ix.sources[row.source]
+        return f"({src.release}, {src.file}:{row.line})"
+
     def _fee_status(self, dos: date, lines: list[Any]) -> None:
         found = [(ln, self._fee_row(ln)) for ln in lines]
         for ln, pair in found:
@@ -96,13 +100,11 @@ class LineChecks:
             rule = fee.status(row.status)
             if rule is None:
                 continue
-            src = self.ix.sources[row.source]
-            label = f"{ln.code}-{which}" if which else ln.code
-            where = f"({src.release}, {src.file}:{row.line})"
             if rule.outcome == "injection":
                 others = [(o, p[1].status) for o, p in found if o is not ln and p is not None]
                 if fee.injection_bundled(row.status, [s for _, s in others]):
                     payable = [o for o, s in others if fee.pfs_payable(s)]
+                    where, label = self._fee_where(row), f"{ln.code}-{which}" if which else ln.code
                     self.add("warning", "mpfs.injection-bundled", ln.code, f"{label} (line {ln.n}) has fee-schedule "
                              f"status T: {rule.meaning}; line {', '.join(str(o.n) for o in payable)} "
                              f"({', '.join(o.code for o in payable)}) is payable under the fee schedule on "
@@ -111,10 +113,11 @@ class LineChecks:
                     continue
             if not rule.severity:
                 continue
+            label = f"{ln.code}-{which}" if which else ln.code
             key = ("status", label, row.source, row.line)
             tail = self.shared.fee_lines.get(key)
             if tail is None:
-                tail = f"has fee-schedule status {row.status}: {rule.meaning} {where}"
+                tail = f"has fee-schedule status {row.status}: {rule.meaning} {self._fee_where(row)}"
                 if rule.outcome in ("outside", "bundled-or-outside"):
                     system = fee.payment_system(ln.local, row.status)
                     tail += (f"; paid, if covered, under {system[0]} ({system[1]})" if system else
