@@ -418,13 +418,18 @@ class Checker(LineChecks):
             if verdict is None:
                 continue
             row = verdict.row
-            src = self.ix.sources[row.source]
-            evidence = [edge("kg:MUELimit", code, None, src.file, row.line, units=row.units,
-                             adjudicationIndicator=row.mai, rationale=row.rationale, release=src.release,
-                             row=_row_ref(src, row.line))]
+            key = ("mue", code, row.source, row.line)
+            said = self.shared.fee_lines.get(key)
+            if said is None:  # the row's evidence and wording, once per MUE row a batch meets
+                src = self.ix.sources[row.source]
+                said = self.shared.fee_lines[key] = (
+                    edge("kg:MUELimit", code, None, src.file, row.line, units=row.units, adjudicationIndicator=row.mai,
+                         rationale=row.rationale, release=src.release, row=_row_ref(src, row.line)),
+                    f"MUE {row.units}, adjudication indicator {row.mai} ({src.release}, {src.file}:{row.line}; "
+                    f"{row.rationale})")
+            evidence = [_copy(said[0]) if self.copies else said[0]]
+            where = said[1]
             mai = units.mai(row.mai)
-            where = (f"MUE {row.units}, adjudication indicator {row.mai} ({src.release}, {src.file}:{row.line}; "
-                     f"{row.rationale})")
             severity: Severity = (mai.severity if mai else "error") or "error"
             if verdict.outcome == "never-payable":
                 self.add(severity, "mue.never-payable", code, f"{code} has an MUE of 0: never payable for a "
