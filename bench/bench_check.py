@@ -16,8 +16,9 @@ result serialised as ``kgraph check claims.jsonl --format json`` writes it (one 
 ``--before-src DIR --before-store STORE`` (a checkout of the parent commit, e.g. ``git worktree
 add /tmp/kg-main main``, and a full build made by it), each round runs before and after on the
 same file, alternating which goes first, and prints the paired ratio after / before; the median
-of the rounds is the figure. Also prints the findings per claim and the statuses, so a faster
-run that says less is visible.
+of the rounds is the figure. With ``--workers N`` (default 2) the baseline also runs with N
+workers where it has the option, and that paired ratio is printed too. Also prints the findings
+per claim and the statuses, so a faster run that says less is visible.
 
 Run: ``.venv/bin/python bench/bench_check.py --store /tmp/full [--before-src /tmp/kg-main
 --before-store /tmp/full-main] [--rounds 3] [--claims 100000] [--profile]``.
@@ -205,6 +206,7 @@ def main() -> None:
         parser.error("give --before-src and --before-store together")
     print(f"load average: {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
     names = list(GENERATORS) if args.generator == "all" else [args.generator]
+    baseline_workers = True  # the baseline is also run with --workers N while it can
     with tempfile.TemporaryDirectory(prefix="kgraph-bench-check-") as work:
         for name in names:
             batch = Path(work) / f"{name}.jsonl"
@@ -213,16 +215,26 @@ def main() -> None:
             if args.profile:
                 run(ROOT, args.store, batch, profile=True)
                 continue
-            ratios, cpu_ratios, afters, befores, parallel = [], [], [], [], []
+            ratios, cpu_ratios, afters, befores, parallel, parallel_before = [], [], [], [], [], []
             for r in range(args.rounds):
                 sides = [("after", ROOT, args.store, 1)]
                 if args.workers > 1:
                     sides.append(("workers", ROOT, args.store, args.workers))
                 if args.before_src:
                     sides.append(("before", args.before_src, args.before_store, 1))
+                    if args.workers > 1 and baseline_workers:
+                        sides.append(("before-workers", args.before_src, args.before_store, args.workers))
                 if r % 2:
                     sides.reverse()  # alternate which side runs first
-                got = {side: run(src, store, batch, workers=w) for side, src, store, w in sides}
+                got = {}
+                for side, src, store, w in sides:
+                    try:
+                        got[side] = run(src, store, batch, workers=w)
+                    except SystemExit as exc:
+                        if side != "before-workers":
+                            raise
+                        baseline_workers = False  # a baseline without --workers: its one process only
+                        print(f"  (the baseline cannot run --workers {w}: {str(exc)[-200:]})")
                 after = got["after"]
                 afters.append(after["per_s"])
                 line = (f"  round {r + 1}: after {after['per_s']:,.0f} claims/s ({after['per_cpu_s']:,.0f}/CPU s, "
@@ -230,6 +242,9 @@ def main() -> None:
                 if "workers" in got:
                     parallel.append(got["workers"]["per_s"])
                     line += f"; --workers {args.workers}: {parallel[-1]:,.0f} claims/s"
+                if "before-workers" in got:
+                    parallel_before.append(got["before-workers"]["per_s"])
+                    line += f" (before: {parallel_before[-1]:,.0f}, ratio {parallel[-1] / parallel_before[-1]:.2f}x)"
                 if "before" in got:
                     before = got["before"]
                     befores.append(before["per_s"])
@@ -250,6 +265,11 @@ def main() -> None:
                       f"{', '.join(f'{x:.2f}' for x in ratios)}); per CPU second: median "
                       f"{statistics.median(cpu_ratios):.2f}x"
                       + (f"; --workers {args.workers} / before: median {statistics.median(par):.2f}x" if par else ""))
+            if parallel_before:
+                pairs = [p / b for p, b in zip(parallel, parallel_before, strict=False)]
+                print(f"  {name}: --workers {args.workers} both sides: median before "
+                      f"{statistics.median(parallel_before):,.0f} claims/s; paired ratio after / before: median "
+                      f"{statistics.median(pairs):.2f}x (rounds: {', '.join(f'{x:.2f}' for x in pairs)})")
 
 if __name__ == "__main__":
     main()

@@ -404,8 +404,8 @@ def _shared(store: Any) -> Shared:
     return shared(load_indexes(store))
 
 
-def _run(shared_: Shared, claim: _Claim) -> CheckResult:
-    return Checker(shared_).run(claim, ClaimFinding, CheckResult)
+def _run(shared_: Shared, claim: _Claim, copies: bool = True) -> CheckResult:
+    return Checker(shared_, copies=copies).run(claim, ClaimFinding, CheckResult)
 
 
 class BatchClaim(dict[str, Any]):
@@ -431,11 +431,15 @@ def check(store: Any, claim: dict[str, Any]) -> CheckResult:
     return _run(found, _parse(claim, found.ix, "claim"))
 
 
-def check_many(store: Any, claims: Iterable[dict[str, Any] | ClaimError]) -> Iterator[CheckResult]:
+def check_many(store: Any, claims: Iterable[dict[str, Any] | ClaimError], *,
+               copy_evidence: bool = True) -> Iterator[CheckResult]:
     """Check claims one by one, streaming: a result per claim, in order, as each is checked.
 
     A claim that cannot be checked (or a ``ClaimError`` item, as ``read_claims`` yields for a
     line that is not JSON) gives a result with status ``error`` and the message; the batch goes on.
+    ``copy_evidence=False``: the results share evidence entries (and ``data_versions``) with the
+    checker's memos, for a caller that serialises each result and changes none
+    (``kgraph.check_batch``); by default every result is the caller's own.
     """
     found = _shared(store)
     versions = found.versions
@@ -445,7 +449,7 @@ def check_many(store: Any, claims: Iterable[dict[str, Any] | ClaimError]) -> Ite
             yield CheckResult(claim.claim_id, "error", dict(versions), error=str(claim), input_line=line)
             continue
         try:
-            result = _run(found, _parse(claim, found.ix, f"line {line}" if line else f"#{n}"))
+            result = _run(found, _parse(claim, found.ix, f"line {line}" if line else f"#{n}"), copy_evidence)
         except ClaimError as exc:
             result = CheckResult(exc.claim_id, "error", dict(versions), error=str(exc))
         result.input_line = line

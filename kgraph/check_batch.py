@@ -68,7 +68,7 @@ def _block(numbered: Iterable[tuple[int, str]], store: Any, display: str) -> Blo
     """The results of some numbered lines as one text block (a JSON line each) and their statuses."""
     parts: list[bytes] = []
     statuses: list[str] = []
-    for r in check_many(store, claims_from(numbered, display=display)):
+    for r in check_many(store, claims_from(numbered, display=display), copy_evidence=False):
         parts.append(dumps_bytes(r))
         statuses.append(r.status)
     if not parts:

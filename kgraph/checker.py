@@ -75,12 +75,13 @@ class Shared:
         self.selections: dict[tuple[str, date], releases.Selection] = {}
         self.ranges: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
         self.searched: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        self.verdicts: dict[tuple[str, str], dict[str, fee.Verdict] | None] = {}
+        self.verdicts: dict[tuple[str, str], fee.ModifierVerdicts] = {}
         # per date / pair / row memos: each holds what the rules answered for data of this build
         self.fys_by_date: dict[date, icd.FYChoice] = {}
         self.midyears_by_date: dict[date, icd.MidYear | None] = {}
         self.versions_by_dates: dict[tuple[date, ...], dict[str, str]] = {}
-        self.pairs: dict[tuple[str, str], list[PTPRow]] = {}
+        #: position of a pair's first row in ``ptp_keys`` -> its rows
+        self.pairs: dict[int, list[PTPRow]] = {}
         self.edges: dict[tuple[Any, ...], dict[str, Any]] = {}
         self.fee_lines: dict[tuple[Any, ...], Any] = {}
         self.single = {family: len(found) < 2 for family, found in self.by_family.items()}
@@ -130,7 +131,7 @@ class Shared:
         midyear = self.midyear(day) if self.ix.icd_midyear else None
         return f"FY{fy} ({midyear.label} update)" if midyear else f"FY{fy}"
 
-    def versions_for(self, dates: list[date]) -> dict[str, str]:
+    def versions_for(self, dates: list[date], copy: bool = True) -> dict[str, str]:
         key = tuple(dates)
         found = self.versions_by_dates.get(key)
         if found is None:
@@ -139,15 +140,15 @@ class Shared:
                 found["icd10cm"] = ", ".join(dict.fromkeys(self.icd_release(d) for d in dates))
             if len(self.versions_by_dates) < 50_000:
                 self.versions_by_dates[key] = found
-        return dict(found)
+        return dict(found) if copy else found
 
-    def ptp_rows(self, a: str, b: str) -> list[PTPRow]:
-        key = (a, b)
-        found = self.pairs.get(key)
+    def ptp_rows(self, i: int, a: str, b: str) -> list[PTPRow]:
+        """The PTP rows of the pair (a, b), whose key is at position ``i`` of the index."""
+        found = self.pairs.get(i)
         if found is None:
             if len(self.pairs) > 200_000:
                 self.pairs.clear()
-            found = self.pairs[key] = self.ix.ptp(a, b)
+            found = self.pairs[i] = self.ix.ptp_run(i, a, b)
         return found
 
     def selection(self, family: str, day: date) -> releases.Selection:
@@ -164,18 +165,21 @@ class Checker(LineChecks):
     """The checks of one claim; each appends its findings to ``out`` (the per-line checks are
     ``kgraph.checker_lines.LineChecks``)."""
 
-    def __init__(self, shared: Shared) -> None:
+    def __init__(self, shared: Shared, *, copies: bool = True) -> None:
         self.shared = shared
         self.ix = shared.ix
         self.out: list[Any] = []
+        #: False: the memoised evidence entries go into the result as they are, not copied (for a
+        #: caller that serialises each result and drops it, ``kgraph.check_batch``)
+        self.copies = copies
 
     def run(self, claim: Any, make_finding: Any, make_result: Any) -> Any:
         self.make = make_finding
         if not self.shared.memo:
             self.shared.forget()
-        info = self.shared.info
+        known, info = self.shared.codes, self.shared.info
         for ln in claim.lines:
-            ln.info = info(ln.code)
+            ln.info = known.get(ln.code) or info(ln.code)
         dates = sorted({ln.dos for ln in claim.lines})
         self._claim_level(claim, dates)
         by_date: dict[date, list[Any]] = {}
@@ -202,7 +206,7 @@ class Checker(LineChecks):
         out.sort(key=_order)
         severities = {f.severity for f in out}
         status = "fail" if "error" in severities else "warn" if "warning" in severities else "pass"
-        return make_result(claim.id, status, self.shared.versions_for(dates), out)
+        return make_result(claim.id, status, self.shared.versions_for(dates, self.copies), out)
 
     def add(self, severity: Severity, rule: str, subject: str, message: str, *, codes: list[str] | None = None,
             lines: list[int] | None = None, explanation: list[dict[str, Any]] | None = None,
@@ -219,7 +223,7 @@ class Checker(LineChecks):
             found = cache[kinds] = [
                 edge("kg:Source", f"SOURCE:{s.id}", None, s.file, None, sourceKind=s.kind, release=s.release)
                 for kind in kinds for s in self.shared.by_kind.get(kind, [])]
-        return [_copy(e) for e in found]
+        return [_copy(e) for e in found] if self.copies else list(found)
 
     # --- claim level ------------------------------------------------------------------------------
 
@@ -267,7 +271,8 @@ class Checker(LineChecks):
             if len(cache) < 10_000:
                 cache[key] = found
         for severity, rule, subject, message, evidence in found:
-            self.add(severity, rule, subject, message, explanation=[_copy(e) for e in evidence])
+            self.add(severity, rule, subject, message,
+                     explanation=[_copy(e) for e in evidence] if self.copies else list(evidence))
 
     def _range_findings(self, used: tuple[bool, ...], dates: list[date]) -> list[tuple[Any, ...]]:
         """(severity, rule, subject, message, sources) for the dates no loaded release covers."""
@@ -311,25 +316,27 @@ class Checker(LineChecks):
     # --- NCCI -------------------------------------------------------------------------------------
 
     def _ptp(self, dos: date, lines: list[Any]) -> None:
-        coded = [(ln, ln.info.ptp_id) for ln in lines if ln.info.ptp_id is not None]
+        ix = self.ix
+        keys, starts, search = ix.ptp_keys, ix.ptp_starts, bisect_left
+        coded = []  # (line, code id, the span of the code's edits as column 1 in ``keys``)
+        for ln in lines:
+            ia = ln.info.ptp_id
+            if ia is not None:
+                coded.append((ln, ia, starts[ia], starts[ia + 1]))
         if len(coded) < 2:
             return
         # ``Indexes.has_ptp`` inlined (the edits of each column 1 code bisected in place): ~10 line
         # pairs a claim, most without an edit
-        ix = self.ix
-        keys, starts, search = ix.ptp_keys, ix.ptp_starts, bisect_left
-        spans = {ia: (starts[ia], starts[ia + 1]) for _, ia in coded}
-        for i, (a, ia) in enumerate(coded):
-            for b, ib in coded[i + 1:]:
-                if ib == ia:
+        for x, first in enumerate(coded):
+            for second in coded[x + 1:]:
+                if second[1] == first[1]:
                     continue
-                for one, i1, two, i2 in ((a, ia, b, ib), (b, ib, a, ia)):  # each code as column 1
-                    lo, hi = spans[i1]
+                for (one, i1, lo, hi), (two, i2, _, _) in ((first, second), (second, first)):  # each as column 1
                     if lo < hi:
                         key = i1 << 32 | i2
                         j = search(keys, key, lo, hi)
                         if j < hi and keys[j] == key:
-                            self._pair(dos, one, two, self.shared.ptp_rows(one.code, two.code))
+                            self._pair(dos, one, two, self.shared.ptp_rows(j, one.code, two.code))
 
     def _pair(self, dos: date, one: Any, two: Any, rows: list[PTPRow]) -> None:
         """Lines ``one`` (column 1) and ``two`` (column 2) and every loaded PTP row of that pair."""
@@ -338,7 +345,7 @@ class Checker(LineChecks):
         found = ptp.verdict(rows, dos, one.local, one.modifiers, two.local, two.modifiers)
         if found.outcome == "none":
             return
-        c1, c2, lines = one.code, two.code, sorted((one.n, two.n))
+        c1, c2, lines = one.code, two.code, [one.n, two.n] if one.n < two.n else [two.n, one.n]
         row = found.row
         assert row is not None
         if found.outcome == "unknown":
@@ -387,7 +394,7 @@ class Checker(LineChecks):
                 modifierIndicator=row.indicator, rationale=row.rationale, effectiveDate=row.effective,
                 deletionDate=row.deletion, release=row.source.release,
                 scope=row.source.scope if row.source.excerpt else None, row=_row_ref(row.source, row.line))
-        return _copy(found)
+        return _copy(found) if self.copies else found
 
     def _in_force(self, family: str, rows: list[Any], dos: date) -> list[Any]:
         """The rows of a code in force on ``dos`` (rows hold their source's index)."""
@@ -411,13 +418,18 @@ class Checker(LineChecks):
             if verdict is None:
                 continue
             row = verdict.row
-            src = self.ix.sources[row.source]
-            evidence = [edge("kg:MUELimit", code, None, src.file, row.line, units=row.units,
-                             adjudicationIndicator=row.mai, rationale=row.rationale, release=src.release,
-                             row=_row_ref(src, row.line))]
+            key = ("mue", code, row.source, row.line)
+            said = self.shared.fee_lines.get(key)
+            if said is None:  # the row's evidence and wording, once per MUE row a batch meets
+                src = self.ix.sources[row.source]
+                said = self.shared.fee_lines[key] = (
+                    edge("kg:MUELimit", code, None, src.file, row.line, units=row.units, adjudicationIndicator=row.mai,
+                         rationale=row.rationale, release=src.release, row=_row_ref(src, row.line)),
+                    f"MUE {row.units}, adjudication indicator {row.mai} ({src.release}, {src.file}:{row.line}; "
+                    f"{row.rationale})")
+            evidence = [_copy(said[0]) if self.copies else said[0]]
+            where = said[1]
             mai = units.mai(row.mai)
-            where = (f"MUE {row.units}, adjudication indicator {row.mai} ({src.release}, {src.file}:{row.line}; "
-                     f"{row.rationale})")
             severity: Severity = (mai.severity if mai else "error") or "error"
             if verdict.outcome == "never-payable":
                 self.add(severity, "mue.never-payable", code, f"{code} has an MUE of 0: never payable for a "
@@ -428,7 +440,7 @@ class Checker(LineChecks):
                     ln = group[i]
                     self.add(severity, "mue.units", code, f"line {ln.n}: {ln.units} units of {code} exceed the "
                              f"limit of {row.units} per claim line ({where})", codes=[code], lines=[ln.n],
-                             explanation=[_copy(e) for e in evidence])
+                             explanation=[_copy(e) for e in evidence] if self.copies else list(evidence))
             else:
                 parts = " + ".join(str(ln.units) for ln in group)
                 self.add(severity, "mue.units", code, f"{verdict.total} units of {code} on {dos.isoformat()} "

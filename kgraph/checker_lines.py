@@ -49,6 +49,7 @@ class LineChecks:
 
     shared: Any
     ix: Indexes
+    copies: bool
 
     def add(self, *args: Any, **kwargs: Any) -> None:  # pragma: no cover - Checker.add
         raise NotImplementedError
@@ -84,7 +85,11 @@ class LineChecks:
             found = self.shared.edges[key] = edge(
                 "kg:FeeScheduleRow", code, f"MOD:{modifier}" if modifier else None, src.file, row.line,
                 **row.fields(), release=src.release, row=_row_ref(src, row.line))
-        return _copy(found)
+        return _copy(found) if self.copies else found
+
+    def _fee_where(self, row: FeeRow) -> str:
+        src = self.ix.sources[row.source]
+        return f"({src.release}, {src.file}:{row.line})"
 
     def _fee_status(self, dos: date, lines: list[Any]) -> None:
         found = [(ln, self._fee_row(ln)) for ln in lines]
@@ -95,13 +100,11 @@ class LineChecks:
             rule = fee.status(row.status)
             if rule is None:
                 continue
-            src = self.ix.sources[row.source]
-            label = f"{ln.code}-{which}" if which else ln.code
-            where = f"({src.release}, {src.file}:{row.line})"
             if rule.outcome == "injection":
                 others = [(o, p[1].status) for o, p in found if o is not ln and p is not None]
                 if fee.injection_bundled(row.status, [s for _, s in others]):
                     payable = [o for o, s in others if fee.pfs_payable(s)]
+                    where, label = self._fee_where(row), f"{ln.code}-{which}" if which else ln.code
                     self.add("warning", "mpfs.injection-bundled", ln.code, f"{label} (line {ln.n}) has fee-schedule "
                              f"status T: {rule.meaning}; line {', '.join(str(o.n) for o in payable)} "
                              f"({', '.join(o.code for o in payable)}) is payable under the fee schedule on "
@@ -110,10 +113,11 @@ class LineChecks:
                     continue
             if not rule.severity:
                 continue
+            label = f"{ln.code}-{which}" if which else ln.code
             key = ("status", label, row.source, row.line)
             tail = self.shared.fee_lines.get(key)
             if tail is None:
-                tail = f"has fee-schedule status {row.status}: {rule.meaning} {where}"
+                tail = f"has fee-schedule status {row.status}: {rule.meaning} {self._fee_where(row)}"
                 if rule.outcome in ("outside", "bundled-or-outside"):
                     system = fee.payment_system(ln.local, row.status)
                     tail += (f"; paid, if covered, under {system[0]} ({system[1]})" if system else
@@ -139,7 +143,7 @@ class LineChecks:
                                            release=src.release)])
                 break
 
-    def _verdicts(self, ln: Any) -> tuple[dict[str, fee.Verdict] | None, FeeRow | None]:
+    def _verdicts(self, ln: Any) -> tuple[fee.ModifierVerdicts | None, FeeRow | None]:
         rows = ln.info.fee
         if not rows or "" not in rows:
             return None, None
@@ -151,7 +155,7 @@ class LineChecks:
         cache = self.shared.verdicts
         if key not in cache:
             base = {**row.fields(), "procedure": ln.code}
-            cache[key] = fee.modifier_verdicts(base, has_26_row="26" in rows, has_tc_row="TC" in rows)
+            cache[key] = fee.ModifierVerdicts(base, has_26_row="26" in rows, has_tc_row="TC" in rows)
         return cache[key], row
 
     def _modifiers(self, ln: Any) -> None:
@@ -228,7 +232,7 @@ class LineChecks:
             return
         rule, severity, message, suggestion, evidence = verdict
         self.add(severity, rule, dx, f"line {ln.n}: {message}", codes=[dx, ln.code], lines=[ln.n],
-                 explanation=[{**evidence, "qualifiers": dict(evidence["qualifiers"])}], suggestion=suggestion)
+                 explanation=[_copy(evidence) if self.copies else evidence], suggestion=suggestion)
 
     def _dx_support(self, ln: Any) -> None:
         evidence = ln.info.supports

@@ -153,8 +153,15 @@ class Indexes:
         key, keys = a << 32 | b, self.ptp_keys
         hi = self.ptp_starts[a + 1]
         i = bisect.bisect_left(keys, key, self.ptp_starts[a], hi)
+        return self.ptp_run(i, column1, column2) if i < hi and keys[i] == key else []
+
+    def ptp_run(self, i: int, column1: str, column2: str) -> list[PTPRow]:
+        """The PTP rows of one pair from its first position ``i`` in ``ptp_keys`` (a caller that
+        has found the pair's key there, as ``ptp`` does): every row with the key of row ``i``."""
+        keys = self.ptp_keys
+        key, end = keys[i], len(keys)
         out = []
-        while i < hi and keys[i] == key:
+        while i < end and keys[i] == key:
             out.append(self._ptp_row(i, column1, column2))
             i += 1
         return out

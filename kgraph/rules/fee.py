@@ -118,8 +118,59 @@ def modifier_verdicts(code_row: Mapping[str, object], *, has_26_row: bool, has_t
     >>> v["78"].reason
     'GLOB DAYS XXX: the global surgery concept does not apply, so there is no postoperative period for 78/79'
     """
-    get = {k: ("" if v is None else str(getattr(v, "curie", v))).strip() for k, v in code_row.items()}
-    code = get.get("procedure", "").rpartition(":")[2]
+    return ModifierVerdicts(code_row, has_26_row=has_26_row, has_tc_row=has_tc_row).all()
+
+
+class ModifierVerdicts:
+    """``modifier_verdicts`` of one code, each verdict looked up when asked for (``get``): a claim
+    line asks for its one or two modifiers, not for the thirty the indicators decide.
+
+    The verdicts that depend only on the indicator values (26 / TC, the surgery indicators) are
+    worked out once per distinct set of values (kept until a table is replaced); the anesthesia
+    verdicts name the code, so they are worked out per ``get``.
+    """
+
+    __slots__ = ("_anesthesia", "_code", "_common")
+
+    def __init__(self, code_row: Mapping[str, object], *, has_26_row: bool, has_tc_row: bool) -> None:
+        get = {k: ("" if v is None else str(getattr(v, "curie", v))).strip() for k, v in code_row.items()}
+        self._code = get.get("procedure", "").rpartition(":")[2]
+        fields = tables.derived("indicator-fields", _fields)
+        key = (has_26_row, has_tc_row, get.get("pctc", ""), get.get("endoBase", ""),
+               *(get.get(field, "") for field, _, _ in fields))
+        cache: dict[tuple[Any, ...], dict[str, Verdict]] = tables.derived("modifier-verdicts", dict)
+        common = cache.get(key)
+        if common is None:
+            common = cache[key] = _common_verdicts(get, has_26_row, has_tc_row)
+        self._common = common
+        self._anesthesia: bool | None = None
+
+    def get(self, modifier: str) -> Verdict | None:
+        """The verdict for ``modifier`` on this code; None when the fee schedule does not decide it."""
+        if modifier in tables.derived("anesthesia-modifiers", lambda: frozenset(modifiers_of_class("anesthesia"))):
+            return self._anesthesia_verdict(modifier)
+        return self._common.get(modifier)
+
+    def all(self) -> dict[str, Verdict]:
+        """Every verdict, as ``modifier_verdicts`` returns them."""
+        out = dict(self._common)
+        for mod in modifiers_of_class("anesthesia"):
+            out[mod] = self._anesthesia_verdict(mod)
+        return out
+
+    def _anesthesia_verdict(self, mod: str) -> Verdict:
+        code = self._code
+        if self._anesthesia is None:
+            self._anesthesia = in_ranges(code, ANESTHESIA())
+        if self._anesthesia:
+            return Verdict(mod, True, None, f"{code} is an anesthesia code (00100-01999)")
+        return Verdict(mod, False, "error", f"{mod} is an anesthesia modifier; {code or 'the code'} is not "
+                                            "an anesthesia code (00100-01999)")
+
+
+def _common_verdicts(get: Mapping[str, str], has_26_row: bool, has_tc_row: bool) -> dict[str, Verdict]:
+    """The verdicts of ``modifier_verdicts`` that do not name the code: 26 / TC and the surgery
+    indicators (read from ``get``'s ``pctc``, ``endoBase`` and indicator fields only)."""
     out: dict[str, Verdict] = {}
     pctc = get.get("pctc", "")
     pctc_row = tables.derived("pctc", _pctc).get(pctc)
@@ -147,11 +198,4 @@ def modifier_verdicts(code_row: Mapping[str, object], *, has_26_row: bool, has_t
                        + row.reason.replace("{endo}", endo))
         for mod in mods:
             out[mod] = Verdict(mod, *verdict)
-    anesthesia = in_ranges(code, ANESTHESIA())
-    for mod in modifiers_of_class("anesthesia"):
-        if anesthesia:
-            out[mod] = Verdict(mod, True, None, f"{code} is an anesthesia code (00100-01999)")
-        else:
-            out[mod] = Verdict(mod, False, "error", f"{mod} is an anesthesia modifier; {code or 'the code'} is not "
-                                                     "an anesthesia code (00100-01999)")
     return out

@@ -116,7 +116,7 @@ def period(release: Release) -> tuple[date, date] | None:
 def undated_before(release: Release, day: date) -> bool:
     """Whether ``day`` is before the date of a file whose rows carry no effective dates (the flat
     PTP layout): such a file cannot say which of its edits were in effect then."""
-    return not release.dated and release.effective is not None and day < release.effective
+    return release.effective is not None and day < release.effective and not release.dated
 
 
 def covers(release: Release, day: date) -> bool:
