@@ -14,12 +14,14 @@ costs what the command in hand needs: ``kgraph describe`` does not load the buil
 claim-check indexes' code or networkx. Five public functions share their module's name
 (``build``, ``changes``, ``check``, ``export``, ``validate``); importing the module (``import
 kgraph.build``) does not replace the function on the package, as the eager imports this replaces
-did not either. ``kgraph.build`` the module stays ``sys.modules["kgraph.build"]``.
+did not either. ``kgraph.build`` the module stays ``sys.modules["kgraph.build"]``. Any other
+submodule is imported when first named: ``import kgraph; kgraph.viz.write_html(...)`` works.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 import types
 from typing import TYPE_CHECKING, Any
@@ -73,6 +75,9 @@ class _Package(types.ModuleType):
     def __getattr__(self, name: str) -> Any:
         home = _HOMES.get(name)
         if home is None:
+            # a submodule (kgraph.viz, kgraph.traverse ...), as the eager imports this replaces bound them
+            if not name.startswith("_") and importlib.util.find_spec(f"kgraph.{name}") is not None:
+                return importlib.import_module(f"kgraph.{name}")
             raise AttributeError(f"module 'kgraph' has no attribute {name!r}")
         value = getattr(importlib.import_module(home), name)
         types.ModuleType.__setattr__(self, name, value)

@@ -45,3 +45,9 @@ def test_an_unknown_name_is_an_attribute_error():
         assert "no_such_thing" in str(exc)
     else:
         raise AssertionError("kgraph.no_such_thing did not raise")
+
+
+def test_a_submodule_is_reachable_from_the_package_alone():
+    out = _run("import kgraph\n"
+               "print(kgraph.viz.__name__, kgraph.notebook_helpers.__name__, callable(kgraph.viz.write_html))")
+    assert out.split() == ["kgraph.viz", "kgraph.notebook_helpers", "True"]
