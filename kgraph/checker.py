@@ -14,7 +14,7 @@ from datetime import date
 from operator import attrgetter
 from typing import Any, NamedTuple
 
-from kgraph.checker_lines import _MODIFIER_SETS, _PROCEDURE_SETS, MEDICARE, LineChecks, _copy, _row_ref, edge
+from kgraph.checker_lines import _MODIFIER_SETS, _PROCEDURE_SETS, MEDICARE, LineChecks, _row_ref, edge
 from kgraph.indexes import Indexes, SourceInfo
 from kgraph.records import Severity
 from kgraph.rules import fee, icd, ptp, releases, tables, units
@@ -223,7 +223,7 @@ class Checker(LineChecks):
             found = cache[kinds] = [
                 edge("kg:Source", f"SOURCE:{s.id}", None, s.file, None, sourceKind=s.kind, release=s.release)
                 for kind in kinds for s in self.shared.by_kind.get(kind, [])]
-        return [_copy(e) for e in found] if self.copies else list(found)
+        return [self.own(e) for e in found]
 
     # --- claim level ------------------------------------------------------------------------------
 
@@ -272,7 +272,7 @@ class Checker(LineChecks):
                 cache[key] = found
         for severity, rule, subject, message, evidence in found:
             self.add(severity, rule, subject, message,
-                     explanation=[_copy(e) for e in evidence] if self.copies else list(evidence))
+                     explanation=[self.own(e) for e in evidence])
 
     def _range_findings(self, used: tuple[bool, ...], dates: list[date]) -> list[tuple[Any, ...]]:
         """(severity, rule, subject, message, sources) for the dates no loaded release covers."""
@@ -394,7 +394,7 @@ class Checker(LineChecks):
                 modifierIndicator=row.indicator, rationale=row.rationale, effectiveDate=row.effective,
                 deletionDate=row.deletion, release=row.source.release,
                 scope=row.source.scope if row.source.excerpt else None, row=_row_ref(row.source, row.line))
-        return _copy(found) if self.copies else found
+        return self.own(found)
 
     def _in_force(self, family: str, rows: list[Any], dos: date) -> list[Any]:
         """The rows of a code in force on ``dos`` (rows hold their source's index)."""
@@ -427,26 +427,25 @@ class Checker(LineChecks):
                          rationale=row.rationale, release=src.release, row=_row_ref(src, row.line)),
                     f"MUE {row.units}, adjudication indicator {row.mai} ({src.release}, {src.file}:{row.line}; "
                     f"{row.rationale})")
-            evidence = [_copy(said[0]) if self.copies else said[0]]
-            where = said[1]
+            entry, where = said
             mai = units.mai(row.mai)
             severity: Severity = (mai.severity if mai else "error") or "error"
             if verdict.outcome == "never-payable":
                 self.add(severity, "mue.never-payable", code, f"{code} has an MUE of 0: never payable for a "
                          f"practitioner on one date of service ({where})", codes=[code],
-                         lines=[ln.n for ln in group], explanation=evidence)
+                         lines=[ln.n for ln in group], explanation=[self.own(entry)])
             elif verdict.outcome == "per-line":
                 for i in verdict.over:
                     ln = group[i]
                     self.add(severity, "mue.units", code, f"line {ln.n}: {ln.units} units of {code} exceed the "
                              f"limit of {row.units} per claim line ({where})", codes=[code], lines=[ln.n],
-                             explanation=[_copy(e) for e in evidence] if self.copies else list(evidence))
+                             explanation=[self.own(entry)])
             else:
                 parts = " + ".join(str(ln.units) for ln in group)
                 self.add(severity, "mue.units", code, f"{verdict.total} units of {code} on {dos.isoformat()} "
                          f"({parts} on line {', '.join(str(ln.n) for ln in group)}) exceed the limit of {row.units} "
                          f"per date of service ({mai.meaning if mai else 'indicator ' + row.mai}; {where})",
-                         codes=[code], lines=[ln.n for ln in group], explanation=evidence)
+                         codes=[code], lines=[ln.n for ln in group], explanation=[self.own(entry)])
 
     def _addon(self, dos: date, lines: list[Any]) -> None:
         codes = {ln.code for ln in lines}

@@ -54,6 +54,11 @@ class LineChecks:
     def add(self, *args: Any, **kwargs: Any) -> None:  # pragma: no cover - Checker.add
         raise NotImplementedError
 
+    def own(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """A memoised evidence entry for one finding: the finding's own copy, or the entry itself for
+        a caller that serialises each result and changes none (``copies`` False: the batch path)."""
+        return _copy(entry) if self.copies else entry
+
     def searched(self, *kinds: str) -> list[dict[str, Any]]:  # pragma: no cover - Checker.searched
         raise NotImplementedError
 
@@ -85,7 +90,7 @@ class LineChecks:
             found = self.shared.edges[key] = edge(
                 "kg:FeeScheduleRow", code, f"MOD:{modifier}" if modifier else None, src.file, row.line,
                 **row.fields(), release=src.release, row=_row_ref(src, row.line))
-        return _copy(found) if self.copies else found
+        return self.own(found)
 
     def _fee_where(self, row: FeeRow) -> str:
         src = self.ix.sources[row.source]
@@ -232,7 +237,7 @@ class LineChecks:
             return
         rule, severity, message, suggestion, evidence = verdict
         self.add(severity, rule, dx, f"line {ln.n}: {message}", codes=[dx, ln.code], lines=[ln.n],
-                 explanation=[_copy(evidence) if self.copies else evidence], suggestion=suggestion)
+                 explanation=[self.own(evidence)], suggestion=suggestion)
 
     def _dx_support(self, ln: Any) -> None:
         evidence = ln.info.supports
