@@ -318,29 +318,12 @@ def _read_line(n: int, raw: Any, claim_date: date | None, problems: list[str], u
     if code is None:
         what = _what(code_raw) if isinstance(code_raw, str) else "missing" if code_raw is None else "not a string"
         problems.append(f"line {n}: code {code_raw!r} is {what}")
-    mods_raw = raw.get("modifiers") or []
-    if isinstance(mods_raw, str):
-        mods_raw = [mods_raw]
-    mods = []
-    for m in mods_raw if isinstance(mods_raw, list) else [mods_raw]:
-        mod = _modifier(m) if isinstance(m, str) else None
-        if mod is None:
-            problems.append(f"line {n}: modifier {m!r} is not a modifier code (two letters or digits)")
-        elif mod not in mods:
-            mods.append(mod)
+    mods = _read_codes(raw.get("modifiers"), _modifier, problems,
+                       f"line {n}: modifier {{!r}} is not a modifier code (two letters or digits)")
     units = raw.get("units", 1)
     if not isinstance(units, int) or isinstance(units, bool) or units < 1:
         problems.append(f"line {n}: units {units!r} must be a whole number, 1 or more")
-    dx_raw = raw.get("diagnoses") or []
-    if isinstance(dx_raw, str):
-        dx_raw = [dx_raw]
-    dx = []
-    for d in dx_raw if isinstance(dx_raw, list) else [dx_raw]:
-        curie = _diagnosis(d) if isinstance(d, str) else None
-        if curie is None:
-            problems.append(f"line {n}: diagnosis {d!r} is not an ICD-10-CM code")
-        elif curie not in dx:
-            dx.append(curie)
+    dx = _read_codes(raw.get("diagnoses"), _diagnosis, problems, f"line {n}: diagnosis {{!r}} is not an ICD-10-CM code")
     line_date = raw.get("date")
     dos = _as_date(line_date) if line_date is not None else claim_date
     if line_date is not None and dos is None:
@@ -351,6 +334,21 @@ def _read_line(n: int, raw: Any, claim_date: date | None, problems: list[str], u
         return None
     assert code is not None and dos is not None
     return _Line(n, code, tuple(mods), units, tuple(dx), dos, code.partition(":")[2])
+
+
+def _read_codes(raw: Any, read: Any, problems: list[str], problem: str) -> list[str]:
+    """The codes of a line's ``modifiers`` or ``diagnoses`` field (a list, or one code written alone),
+    each once, in order; appends ``problem`` (formatted with the value) for each that is not a code."""
+    if not raw:
+        return []
+    out: list[str] = []
+    for text in raw if isinstance(raw, list) else [raw]:
+        code = read(text) if isinstance(text, str) else None
+        if code is None:
+            problems.append(problem.format(text))
+        elif code not in out:
+            out.append(code)
+    return out
 
 
 _PAYERS: dict[tuple[int, str], str | None] = {}
