@@ -45,7 +45,7 @@ class CodeInfo(NamedTuple):
 
 #: the memos of ``Shared``: what the rules answered for rows, codes, pairs and dates of one build
 _MEMOS = ("dx", "selections", "ranges", "searched", "verdicts", "fys_by_date", "midyears_by_date",
-          "versions_by_dates", "pairs", "edges", "fee_lines", "codes")
+          "versions_by_dates", "pairs", "edges", "wordings", "codes")
 
 
 class Shared:
@@ -83,7 +83,9 @@ class Shared:
         #: position of a pair's first row in ``ptp_keys`` -> its rows
         self.pairs: dict[int, list[PTPRow]] = {}
         self.edges: dict[tuple[Any, ...], dict[str, Any]] = {}
-        self.fee_lines: dict[tuple[Any, ...], Any] = {}
+        #: the words (and evidence) of a finding about one CMS row, by (kind, source, line): a PTP edit's
+        #: description, an MUE row's, a fee-schedule status's; made once per row a batch meets
+        self.wordings: dict[tuple[Any, ...], Any] = {}
         self.single = {family: len(found) < 2 for family, found in self.by_family.items()}
         self.codes: dict[str, CodeInfo] = {}
 
@@ -359,9 +361,9 @@ class Checker(LineChecks):
         explanation = [self._ptp_edge(r) for r in found.applied]
         rule = ptp.indicator(row.indicator)
         key = ("says", row.source.id, row.line)
-        says = self.shared.fee_lines.get(key)
+        says = self.shared.wordings.get(key)
         if says is None:
-            says = self.shared.fee_lines[key] = (
+            says = self.shared.wordings[key] = (
                 f"NCCI PTP edit {c1} / {c2} ({row.source.release}{', excerpt' if row.source.excerpt else ''}, "
                 f"{row.source.file}:{row.line}), modifier indicator {row.indicator} ({rule.meaning if rule else ''}); "
                 f"rationale: {row.rationale or 'none given'}")
@@ -419,10 +421,10 @@ class Checker(LineChecks):
                 continue
             row = verdict.row
             key = ("mue", code, row.source, row.line)
-            said = self.shared.fee_lines.get(key)
+            said = self.shared.wordings.get(key)
             if said is None:  # the row's evidence and wording, once per MUE row a batch meets
                 src = self.ix.sources[row.source]
-                said = self.shared.fee_lines[key] = (
+                said = self.shared.wordings[key] = (
                     edge("kg:MUELimit", code, None, src.file, row.line, units=row.units, adjudicationIndicator=row.mai,
                          rationale=row.rationale, release=src.release, row=_row_ref(src, row.line)),
                     f"MUE {row.units}, adjudication indicator {row.mai} ({src.release}, {src.file}:{row.line}; "

@@ -120,14 +120,14 @@ class LineChecks:
                 continue
             label = f"{ln.code}-{which}" if which else ln.code
             key = ("status", label, row.source, row.line)
-            tail = self.shared.fee_lines.get(key)
+            tail = self.shared.wordings.get(key)
             if tail is None:
                 tail = f"has fee-schedule status {row.status}: {rule.meaning} {self._fee_where(row)}"
                 if rule.outcome in ("outside", "bundled-or-outside"):
                     system = fee.payment_system(ln.local, row.status)
                     tail += (f"; paid, if covered, under {system[0]} ({system[1]})" if system else
                              "; the file and the CMS definitions loaded do not say which payment system applies")
-                self.shared.fee_lines[key] = tail
+                self.shared.wordings[key] = tail
             self.add(rule.severity, "mpfs.status", ln.code, f"{label} (line {ln.n}) {tail}", codes=[ln.code],
                      lines=[ln.n], explanation=[self._fee_edge(ln.code, which, row)])
 
