@@ -7,7 +7,8 @@ value (a CURIE string, an ``int``, or a pyoxigraph term) is bound as one RDF ter
 query's empty ``VALUES ?name { }`` block. Every value is written by pyoxigraph in N-Triples syntax,
 so no value can change the query; a CURIE is checked by ``kgraph.namespaces.iri`` first. ``None``
 for a list removes its ``VALUES`` block (no restriction: every value). Output: rows as dicts of
-strings (CURIEs for kgraph IRIs, the text of literals, ``None`` when unbound), or pyoxigraph's own
+strings (CURIEs for kgraph IRIs, the text of literals, ``None`` when unbound; ``required`` reads the
+cells a query's pattern always binds as strings), or pyoxigraph's own
 solutions (``solutions``; ``tuples`` for the indexes' loops over millions of terms). A ``LIMIT``
 that varies is the caller's ``itertools.islice`` of ``solutions``: pyoxigraph yields solutions
 lazily, so the query stops where the slice does. Raises ``QueryError``
@@ -159,6 +160,22 @@ def select(target: Any, name_or_sparql: str, **bindings: Any) -> list[Row]:
     result = solutions(target, name_or_sparql, **bindings)
     columns = [v.value for v in result.variables]
     return [dict(zip(columns, map(show, solution), strict=True)) for solution in result]
+
+
+def required(row: Row, query: str, *names: str) -> tuple[str, ...]:
+    """The cells ``names`` of a row of ``query`` (a name or a label for SPARQL text), for variables
+    its pattern always binds (not inside ``OPTIONAL``): ``kind, release = required(row,
+    "source_releases", "kind", "release")``. Raises ``QueryError`` naming the query and the variable
+    if one is unbound (the query was edited so that it no longer binds it). Cells that may be
+    unbound are read from the row itself, ``None`` handled by the caller."""
+    cells: list[str] = []
+    for name in names:
+        cell = row[name]
+        if cell is None:
+            raise QueryError(f"{query}: ?{name} is unbound in a row, but kgraph reads it as always bound "
+                             "by the query's pattern")
+        cells.append(cell)
+    return tuple(cells)
 
 
 def tuples(target: Any, name_or_sparql: str, **bindings: Any) -> Iterator[tuple[Any, ...]]:

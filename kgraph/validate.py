@@ -44,6 +44,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kgraph import namespaces as ns
+from kgraph.internal_queries import required
 from kgraph.progress import Progress
 from kgraph.progress import of as progress_of
 from kgraph.records import Severity
@@ -149,9 +150,10 @@ def data_versions(store: Store) -> dict[str, str]:
         if source.get("kind") not in USER_KINDS:
             versions[source["kind"]].add(source.get("release") or "unknown")
     for row in store.select("source_releases"):
-        if row["kind"] not in USER_KINDS:
-            versions[row["kind"]].discard("unknown")
-            versions[row["kind"]].add(row["release"])
+        kind, release = required(row, "source_releases", "kind", "release")
+        if kind not in USER_KINDS:
+            versions[kind].discard("unknown")
+            versions[kind].add(release)
     return {kind: ", ".join(sorted(r)) for kind, r in sorted(versions.items())}
 
 
@@ -174,11 +176,13 @@ class _Validator:
     def _briefing_facts(self) -> list[_Fact]:
         facts: dict[str, _Fact] = {}
         for row in self.store.select("briefing_facts"):
-            fact = facts.get(row["a"])
+            a, s, p, o, file, line = required(row, "briefing_facts", "a", "s", "p", "o", "file", "line")
+            fact = facts.get(a)
             if fact is None:
-                fact = facts[row["a"]] = _Fact(row["s"], row["p"], row["o"], row["file"], int(row["line"]), {})
-            if row["q"] is not None:
-                fact.qualifiers[row["q"].removeprefix("kg:")] = row["v"]
+                fact = facts[a] = _Fact(s, p, o, file, int(line), {})
+            q, v = row["q"], row["v"]  # OPTIONAL together: a fact without qualifiers has neither
+            if q is not None and v is not None:
+                fact.qualifiers[q.removeprefix("kg:")] = v
         return list(facts.values())
 
     def _present(self, codes: set[str]) -> dict[str, set[str]]:
@@ -187,7 +191,8 @@ class _Validator:
         if not codes:
             return found
         for row in self.store.select("code_source_kinds", n=sorted(codes)):
-            found[row["n"]].add(row["kind"])
+            code, kind = required(row, "code_source_kinds", "n", "kind")
+            found[code].add(kind)
         return found
 
     def loaded(self, kinds: Iterable[str]) -> list[str]:
@@ -285,7 +290,8 @@ class _Validator:
     def _other_names(self, code: str) -> list[str]:
         if not code.startswith("NUCC:"):
             return []
-        return [row["v"] for row in self.store.select("taxonomy_other_names", code=code)]
+        return [required(row, "taxonomy_other_names", "v")[0]
+                for row in self.store.select("taxonomy_other_names", code=code)]
 
     def not_billable(self) -> None:
         if "icd10cm" not in self.versions:
@@ -294,10 +300,12 @@ class _Validator:
         if not dx:
             return
         for row in self.store.select("diagnosis_last_years", n=sorted(set(dx))):
-            if row["last"] is None or row["lastBillable"] == row["last"]:
+            last = row["last"]
+            if last is None or row["lastBillable"] == last:
                 continue
-            code, last = row["n"], row["last"]
-            kids = [r["c"] for r in self.store.select("billable_children", code=code, fy=int(last))]
+            code = required(row, "diagnosis_last_years", "n")[0]
+            kids = [required(r, "billable_children", "c")[0]
+                    for r in self.store.select("billable_children", code=code, fy=int(last))]
             since = f"since FY{row['header']}" if row["header"] is not None else (
                 f"in every loaded fiscal year ({self.versions.get('icd10cm', '')})")
             for fact in (f for f in self.facts if f.subject == code and f.relation == "kg:supports"):
@@ -334,8 +342,9 @@ class _Validator:
         by_row: dict[str, dict[str, str]] = defaultdict(dict)
         code_of: dict[str, str] = {}
         for row in self.store.select("fee_schedule_fields", c=sorted(set(codes))):
-            code_of[row["r"]] = row["c"]
-            by_row[row["r"]][row["f"].removeprefix("kg:")] = row["v"]
+            fee_row, code, name, value = required(row, "fee_schedule_fields", "r", "c", "f", "v")
+            code_of[fee_row] = code
+            by_row[fee_row][name.removeprefix("kg:")] = value
         out: dict[str, dict[str, dict[str, str]]] = defaultdict(dict)
         for r, fields in by_row.items():
             modifier = fields.get("modifier", "").partition(":")[2]
@@ -382,9 +391,10 @@ class _Validator:
             types: dict[str, str] = {}
             found: dict[str, set[str]] = defaultdict(set)
             for row in self.store.select("addon_edits", addon=sorted(codes)):
-                found[row["addon"]].add(row["type"])
+                addon, edit_type = required(row, "addon_edits", "addon", "type")
+                found[addon].add(edit_type)
                 if row["primary"] is not None:
-                    primaries[row["addon"]].add(row["primary"])
+                    primaries[addon].add(row["primary"])
             for addon, kinds in found.items():
                 # the most restrictive edit type of the code's rows (1 before 3 before 2)
                 types[addon] = units.most_restrictive(kinds, "validate_severity")
@@ -403,9 +413,10 @@ class _Validator:
     def empty_ranges(self) -> None:
         """Ranges the build expanded against a code set and found empty (kgraph.ranges)."""
         for row in self.store.select("empty_ranges"):
-            fact = _Fact("", "", "", row["file"], int(row["line"]), {})
-            self.add("warning", "briefing.range-empty", row["written"],
-                     f"{row['written']!r} holds no code of {row['against']}; no edge was made from it", fact)
+            written, against, file, line = required(row, "empty_ranges", "written", "against", "file", "line")
+            fact = _Fact("", "", "", file, int(line), {})
+            self.add("warning", "briefing.range-empty", written,
+                     f"{written!r} holds no code of {against}; no edge was made from it", fact)
 
     def review_notes(self) -> None:
         """Open review notes (question, action) and notes whose target this build does not have."""
@@ -432,7 +443,7 @@ class _Validator:
         import rdflib
 
         # the briefing graphs with the payer registry they point into (pyshacl is too slow for code sets)
-        graphs = [row["g"] for row in self.store.select("briefing_graphs")]
+        graphs = [required(row, "briefing_graphs", "g")[0] for row in self.store.select("briefing_graphs")]
         if not graphs:
             return
         data = rdflib.Graph()

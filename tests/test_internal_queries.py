@@ -67,3 +67,12 @@ def test_a_single_value_is_bound_as_one_term():
 
 def test_a_slice_of_the_solutions_stops_where_a_limit_would():
     assert len(list(islice(iq.solutions(_store(), "broader_pairs"), 1))) == 1
+
+
+def test_required_cells_are_strings_and_an_unbound_one_is_named():
+    bound = sorted(iq.required(r, "broader_pairs", "s", "o") for r in iq.select(_store(), "broader_pairs"))
+    assert bound == [("ICD10CM:K22.2", "ICD10CM:K22"), ("ICD10CM:K22.3", "ICD10CM:K22")]
+    optional = "SELECT ?s ?label WHERE { ?s skos:broader ?o OPTIONAL { ?s skos:prefLabel ?label } }"
+    row = iq.select(_store(), optional)[0]
+    with pytest.raises(QueryError, match=r"^no labels: \?label is unbound in a row"):
+        iq.required(row, "no labels", "s", "label")

@@ -39,7 +39,7 @@ def _rows(store: Any) -> dict[str, dict[str, dict[str, str]]]:
 
 def versions(store: Any, rows: dict[str, Any]) -> list[Release]:
     """One complete ``Release`` per NUCC version the store holds rows of."""
-    source = next((s for s in store.info.get("sources", []) if s.get("kind") == "nucc"), {})
+    source: dict[str, Any] = next((s for s in store.info.get("sources", []) if s.get("kind") == "nucc"), {})
     file = str(source.get("file", ""))
     return [Release(f"nucc#{v}", "nucc", file, v, release_start("nucc", v), "NUCC taxonomy CSV") for v in rows]
 

@@ -81,7 +81,7 @@ def read(path: str | Path, *, display: str | None = None, **_: Any) -> Iterator[
             key = (note["export_id"], note["note_id"])
             resource = _resource(note, when, origin, file.name)
             if key in seen:
-                before, at, _ = seen[key]
+                before, at = seen[key][:2]
                 newer = when > before
                 yield Problem(origin, f"note {note['note_id']!r} of export {note['export_id']!r} was read "
                               f"already at {at}; kept the {'one here' if newer else 'one there'} (newer time)",
@@ -89,7 +89,7 @@ def read(path: str | Path, *, display: str | None = None, **_: Any) -> Iterator[
                 if not newer:
                     continue
             seen[key] = (when, origin, resource)
-    for _, _, resource in seen.values():
+    for _when, _origin, resource in seen.values():
         yield resource
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from kgraph.errors import Origin
 from kgraph.namespaces import is_valid
-from kgraph.records import Meta, Problem, Record, Ref, Row
+from kgraph.records import Meta, Problem, Record, Ref, Row, Value
 from kgraph.sources._io import numbered_rows
 
 SUFFIXES = (".tar", ".tar.xz", ".txz", ".tar.gz", ".tgz")
@@ -69,8 +69,8 @@ def read(path: Path, shown: str, read_data: Callable[..., Iterator[Record]]) -> 
         return
     order = sorted(versions, key=_release_key)
     newest = order[-1]
-    member = Path(members[newest].name).name
-    yield from read_data(versions[newest], f"{shown}!{members[newest].name}", path.parent / member, newest)
+    file_name = Path(members[newest].name).name
+    yield from read_data(versions[newest], f"{shown}!{members[newest].name}", path.parent / file_name, newest)
     yield Meta("history", f"{order[0]}-{newest}", Origin(shown))
     for release in order:
         yield from version_rows(versions[release], f"{shown}!{members[release].name}", release)
@@ -97,8 +97,9 @@ def version_rows(data: bytes, shown: str, release: str) -> Iterator[Record]:
             continue
         seen.add(code)
         name = cells.get("display") or built_name(cells["classification"], cells["specialization"])
-        fields = [("release", release), ("taxonomy", Ref(f"NUCC:{code}")), ("officialTitle", name),
-                  ("definition", cells.get("definition", "")), ("nuccNotes", cells.get("notes", ""))]
+        fields: list[tuple[str, Value]] = [
+            ("release", release), ("taxonomy", Ref(f"NUCC:{code}")), ("officialTitle", name),
+            ("definition", cells.get("definition", "")), ("nuccNotes", cells.get("notes", ""))]
         yield Row("NUCCVersionRow", Origin(shown, start), tuple((k, v) for k, v in fields if v))
     if reader.problem:
         yield reader.problem
