@@ -13,6 +13,7 @@ suggesting how to narrow it. Does not draw anything (``kgraph.viz`` does).
 
 from __future__ import annotations
 
+import weakref
 from collections import Counter
 from collections.abc import Sequence
 from itertools import islice
@@ -33,6 +34,12 @@ DEFAULT_RELATIONS: tuple[str, ...] = tuple(f"kg:{r}" for r in ns.RELATIONS) + (
 GAP_RELATIONS = ("kg:hasGap", "kg:context")
 #: followed from the focus code only unless asked for explicitly
 FOCUS_ONLY = ("kg:conflictsWith",)
+#: what a walk read about each edge that can hold a review note, by the graph it made: (the least
+#: ``kg:Assertion`` of each briefing edge, the least code-set row of each NCCI / add-on edge), as
+#: CURIEs; ``kgraph.notes.edge_targets`` picks from them instead of asking the store again
+_READ: weakref.WeakKeyDictionary[nx.MultiDiGraph, tuple[dict[tuple[str, str, str], str], ...]] = \
+    weakref.WeakKeyDictionary()
+_ASSERTION = ox.NamedNode(ns.KG + "Assertion")
 #: compact code-set rows that carry the qualifiers of an edge: relation -> (subject field, object field)
 ROW_FIELDS = {
     "kg:conflictsWith": ("column1", "column2"),
@@ -160,11 +167,20 @@ def _graph(store: Store, nodes: set[str], edges: set[tuple[str, str, str]], *, p
     info = _node_info(store, nodes)
     for node in sorted(nodes):
         graph.add_node(node, **info.get(node, {"kind": _kind(node), "label": ""}))
-    details = _edge_details(store, edges, pair_rows=pair_rows)
+    assertions: dict[tuple[str, str, str], str] = {}
+    rows: dict[tuple[str, str, str], str] = {}
+    details = _edge_details(store, edges, pair_rows=pair_rows, read=(assertions, rows))
     for s, p, o in sorted(edges):
         qualifiers, evidence = details.get((s, p, o), ({}, []))
         graph.add_edge(s, o, key=p, relation=p, qualifiers=qualifiers, evidence=evidence)
+    _READ[graph] = (assertions, rows)
     return graph
+
+
+def note_targets_read(graph: nx.MultiDiGraph) -> tuple[dict[tuple[str, str, str], str], ...] | None:
+    """(least assertion, least code-set row) of each edge, as the walk that made ``graph`` read them
+    (``neighborhood``, ``path``); None for a graph made otherwise."""
+    return _READ.get(graph)
 
 
 def _kind(curie: str) -> str:
@@ -189,12 +205,14 @@ def _node_info(store: Store, nodes: set[str]) -> dict[str, dict[str, Any]]:
     return info
 
 
-def _edge_details(store: Store, edges: set[tuple[str, str, str]], *, pair_rows: Any = None
+def _edge_details(store: Store, edges: set[tuple[str, str, str]], *, pair_rows: Any = None,
+                  read: tuple[dict[tuple[str, str, str], str], dict[tuple[str, str, str], str]] | None = None
                   ) -> dict[tuple[str, str, str], tuple[dict, list]]:
     """Qualifiers and evidence of each edge: from briefing statement nodes and code-set rows.
 
     ``pair_rows`` replaces ``rows_of_pairs`` (same arguments and rows): kgraph.export streams whole
-    relations and reads their rows from the indexes object by object instead.
+    relations and reads their rows from the indexes object by object instead. ``read``: two dicts
+    filled with the least ``kg:Assertion`` and the least code-set row (CURIEs) of each edge (``_READ``).
     """
     out: dict[tuple[str, str, str], tuple[dict, list]] = {}
     if not edges:
@@ -204,13 +222,17 @@ def _edge_details(store: Store, edges: set[tuple[str, str, str]], *, pair_rows: 
     # briefing edges have them, and joining every NCCI edge as a (s, p, o) VALUES row cost 100 ms
     # of a 160 ms depth-2 walk.
     curie = ns.curie
-    for s, p, o, _, q, v, file, line in tuples(store, "statements_of_subjects",
-                                                 s=sorted({s for s, _, _ in edges})):
+    for s, p, o, stmt, q, v, file, line in tuples(store, "statements_of_subjects",
+                                                    s=sorted({s for s, _, _ in edges})):
         key = (curie(s.value), curie(p.value), curie(o.value))
         if key not in edges:
             continue
         qualifiers, evidence = out.setdefault(key, ({}, []))
         name = show(q)
+        if read is not None and name == "rdf:type" and v == _ASSERTION:
+            a = curie(stmt.value)
+            if key not in read[0] or a < read[0][key]:
+                read[0][key] = a
         if name not in structural:
             qualifiers.setdefault((name or "").removeprefix("kg:"), show(v))
         ev = {"source": file.value, "line": int(line.value or 0)}
@@ -229,6 +251,10 @@ def _edge_details(store: Store, edges: set[tuple[str, str, str]], *, pair_rows: 
             if name not in (sf, of, "rdf:type"):
                 qualifiers.setdefault(name, row["v"].value)
             source_id = row["r"].value.removeprefix(ns.PREFIXES["ROW"]).split("/")[0]
+            if read is not None:
+                r = ns.curie(row["r"].value)
+                if key not in read[1] or r < read[1][key]:
+                    read[1][key] = r
             ev = {"source": files.get(source_id, source_id), "line": _row_line(row["r"].value)}
             if ev not in evidence:
                 evidence.append(ev)

@@ -186,3 +186,22 @@ def test_the_export_id_is_the_same_for_the_same_view_of_the_same_build(briefing_
         if o.startswith("PAYER:"):  # a payer is named as written ("Blue Cross Blue Shield")
             continue
         assert o.partition(":")[2].lower() in stated or s.partition(":")[2].lower() in stated, (s, o, line)
+
+
+@pytest.mark.parametrize(("focus", "depth", "relations", "kind"), [
+    ("CPT:74360", 2, None, "ASSERTION:"),  # briefing edges: a note goes on their assertion
+    ("CPT:43214", 1, ["kg:conflictsWith", "kg:addOnTo"], "ROW:"),  # NCCI and add-on edges: on a code-set row
+])
+def test_note_targets_read_by_the_walk_are_what_the_store_answers(default_store, focus, depth, relations, kind):
+    """An export's edge targets come from what the walk read (no second pair of queries); a graph
+    the walk did not make (a copy) asks the store: both give every edge the same target."""
+    from kgraph.notes import edge_targets
+
+    G = kgraph.neighborhood(default_store, focus, depth=depth, relations=relations)
+    asked = G.copy()  # not made by a walk: its targets come from the store's queries
+    edge_targets(default_store, G)
+    edge_targets(default_store, asked)
+    got = {(s, k, o): a.get("target") for s, o, k, a in G.edges(keys=True, data=True)}
+    expected = {(s, k, o): a.get("target") for s, o, k, a in asked.edges(keys=True, data=True)}
+    assert got == expected
+    assert sum(1 for t in got.values() if t and t.startswith(kind)) >= 2
