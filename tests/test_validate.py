@@ -106,6 +106,7 @@ def unknown_store(default_store):
     return cached_rebuild("unknown", default_store, incremental=False, briefings=[str(unknown)])
 
 
+@pytest.mark.slow  # two validations searching the closest codes (11 s)
 def test_unknown_codes_with_closest_candidates(unknown_store):
     found = kgraph.validate(unknown_store, as_of="2026-06-01")
     unknown = by_rule(found, "code.unknown")
@@ -123,6 +124,7 @@ def test_unknown_codes_with_closest_candidates(unknown_store):
     assert unknown["MOD:Z9"].line == 17
 
 
+@pytest.mark.slow  # validates the default build through the CLI (5 s)
 def test_cli_validate_json_and_exit_codes(default_store):
     runner = CliRunner()
     out = runner.invoke(main, ["validate", "--store", str(default_store.path), "--format", "json"])
