@@ -49,9 +49,11 @@ test: $(VENV)/.installed-dev chromium virtuoso
 	$(BIN)/python -m pytest
 
 # the fast tier: every test that needs no full build, browser, server or Virtuoso (a quick loop while
-# you work; `make test` runs every tier)
+# you work; `make test` runs every tier). The stores it uses are kept in .test-cache/ (`make clean`
+# removes them; a change to their inputs or to kgraph's build code rebuilds them), and it runs on one
+# pytest-xdist worker per core (the workers share those stores)
 check: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -q -m "not slow and not browser and not server and not virtuoso"
+	$(BIN)/python -m pytest -q -n auto -m "not slow and not browser and not server and not virtuoso"
 
 serve: $(VENV)/.installed
 	$(BIN)/kgraph serve --store $(STORE)
@@ -70,4 +72,4 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/mypy kgraph
 
 clean:
-	rm -rf $(VENV) $(STORE) $(STORE).d $(STORE).push.json .pytest_cache
+	rm -rf $(VENV) $(STORE) $(STORE).d $(STORE).push.json .pytest_cache .test-cache

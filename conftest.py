@@ -23,9 +23,14 @@ def _build(tmp_path_factory: pytest.TempPathFactory, name: str, manifest: Path):
 
 
 @pytest.fixture(scope="session")
-def default_store(tmp_path_factory: pytest.TempPathFactory):
-    """The default build (data/sources.toml: the seed briefing and the default code sets), once a session."""
-    return _build(tmp_path_factory, "default", ROOT / "data" / "sources.toml")
+def default_store():
+    """The default build (data/sources.toml: the seed briefing and the default code sets), read-only: built
+    once and kept in .test-cache/ between runs (tests.cache)."""
+    import kgraph
+    from tests.cache import cached_store
+
+    manifest = ROOT / "data" / "sources.toml"
+    return cached_store("default", manifest, lambda path: kgraph.build(manifest, store=path))
 
 
 @pytest.fixture(scope="session")
@@ -66,47 +71,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def full_build_key(manifest: Path) -> str:
-    """sha256 over the full manifest's inputs and kgraph's reader code: the cache key of the full build."""
-    import hashlib
+    """The cache key of the full build (bench/bench_export.py finds the cached full store with it)."""
+    from tests.cache import build_key
 
-    from kgraph.build import _fingerprint, read_manifest, sha256_of
-
-    digest = hashlib.sha256(manifest.read_bytes())
-    for spec in read_manifest(manifest):
-        digest.update(f"{spec.kind}\0{spec.path}\0{sha256_of(spec.path)}\n".encode())
-    digest.update(_fingerprint().encode())
-    digest.update((ROOT / "kgraph" / "build.py").read_bytes())
-    digest.update((ROOT / "kgraph" / "ranges.py").read_bytes())  # briefing ranges expand at build time
-    return digest.hexdigest()[:20]
+    return build_key(manifest)
 
 
 @pytest.fixture(scope="session")
 def full_store():
-    """The full build of every file in ../shared/data (data/full.toml): built at most once per test
-    run, and kept between runs in .test-cache/ (or $KGRAPH_TEST_CACHE) under the sha256 of its
-    inputs, so an unchanged checkout reuses it."""
-    import shutil
-
+    """The full build of every file in ../shared/data (data/full.toml): built at most once, and kept between
+    runs in .test-cache/ (or $KGRAPH_TEST_CACHE) under the sha256 of its inputs (tests.cache), so an
+    unchanged checkout reuses it."""
     import kgraph
-
-    manifest = ROOT / "data" / "full.toml"
+    from tests.cache import cached_store
     from tests.shared import require
 
     require()  # the files data/full.toml names, through ${KGRAPH_SHARED_DATA}
-    cache = Path(os.environ.get("KGRAPH_TEST_CACHE", ROOT / ".test-cache"))
-    key = full_build_key(manifest)
-    path = cache / f"full-{key}" / "kg"
-    try:
-        return kgraph.open(path)
-    except kgraph.StoreError:
-        pass
-    if cache.is_dir():
-        for old in cache.glob("full-*"):
-            shutil.rmtree(old, ignore_errors=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    cwd = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        return kgraph.build(manifest, store=path, reuse=False)
-    finally:
-        os.chdir(cwd)
+    manifest = ROOT / "data" / "full.toml"
+    return cached_store("full", manifest, lambda path: kgraph.build(manifest, store=path, reuse=False))

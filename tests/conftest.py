@@ -62,26 +62,39 @@ def shared_data() -> Path:
     return require()
 
 
-def clone_store(store, path: Path):
+def clone_store(store, path: Path, *, indexes: bool = True):
     """A copy of a built store at ``path`` (a checkpoint: hard links), with its build.json and index, so that a
-    build there starts from it as a rebuild would."""
+    build there starts from it as a rebuild would (``indexes=False``: without the index, so that such a build
+    takes the full path: unchanged sources copied, the store compacted)."""
     import shutil
 
     clone = path.with_name(path.name + ".d") / store.build_dir.name
     clone.mkdir(parents=True)
     store.ox.backup(str(clone / "oxigraph"))
     shutil.copy(store.build_dir / "build.json", clone / "build.json")
-    if (store.build_dir / "indexes").is_dir():
+    if indexes and (store.build_dir / "indexes").is_dir():
         shutil.copytree(store.build_dir / "indexes", clone / "indexes")
     path.symlink_to(f"{path.name}.d/{clone.name}")
     return path
 
 
-@pytest.fixture(scope="session")
-def styles_store(default_store, tmp_path_factory):
-    """The default build plus every briefing of tests/data/styles, built as a rebuild of the default build
-    (from a checkpoint of it: only the briefings are read, degrees and indexes are updated)."""
+def cached_rebuild(name: str, store, *, incremental: bool = True, **extra: list[str]):
+    """The build of data/sources.toml plus ``extra`` briefings (``briefings=[...]`` or ``briefing_dirs=[...]``),
+    made as a rebuild of ``store`` (a clone of it: only the briefings are read, degrees and indexes are
+    updated; ``incremental=False``: the full path, see ``clone_store``) and kept in .test-cache/ like
+    ``store`` (tests.cache); read-only."""
     import kgraph
+    from tests.cache import cached_store
 
-    path = clone_store(default_store, tmp_path_factory.mktemp("styles") / "kg")
-    return kgraph.build(DATA / "sources.toml", store=path, briefing_dirs=[str(TESTDATA / "styles")])
+    manifest = DATA / "sources.toml"
+
+    def build(path: Path):
+        return kgraph.build(manifest, store=clone_store(store, path, indexes=incremental), **extra)
+
+    return cached_store(name, manifest, build, [Path(p) for paths in extra.values() for p in paths])
+
+
+@pytest.fixture(scope="session")
+def styles_store(default_store):
+    """The default build plus every briefing of tests/data/styles (``cached_rebuild``)."""
+    return cached_rebuild("styles", default_store, briefing_dirs=[str(TESTDATA / "styles")])

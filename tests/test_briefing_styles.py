@@ -72,6 +72,7 @@ def findings(styles_store):
     return kgraph.validate(styles_store, as_of="2026-06-01")
 
 
+@pytest.mark.slow  # validates the default build plus every style briefing (8 s)
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_validate_flags_the_deliberate_mistakes(path, findings):
     got = {(f.line, f.rule, f.subject) for f in findings if f.source == shown(path) and f.severity != "info"}

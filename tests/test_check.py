@@ -354,6 +354,7 @@ def test_batch_reports_bad_lines_and_goes_on(store):
     assert results[1].to_json()["input_line"] == 2 and results[1].to_json()["data_versions"]["ncci_ptp"]
 
 
+@pytest.mark.slow  # checks 10,000 claims under tracemalloc (10 s)
 def test_a_batch_streams_in_bounded_memory(store):
     def claims(n):
         for i in range(n):

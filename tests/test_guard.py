@@ -175,6 +175,7 @@ def test_every_internal_query_file_passes():
         ox.Store().query(text, prefixes=kgraph.namespaces.PREFIXES)  # parses (no answer wanted)
 
 
+@pytest.mark.slow  # runs every kind of query kgraph makes (7 s)
 def test_every_internal_query_passes(internal_queries, default_store, tmp_path):
     kgraph.build(ROOT / "tests" / "data" / "small.toml", store=tmp_path / "kg")
     for focus in ("CPT:74360", "ICD10CM:K21.0", "MOD:26", "NUCC:2085R0202X"):

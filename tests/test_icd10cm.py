@@ -87,6 +87,7 @@ def order_lines(fy: int) -> int:
 # --- CMS order files, all seven years -----------------------------------------------------------
 
 
+@pytest.mark.slow  # reads every order file of FY2020-FY2026 (11 s)
 @needs_data
 def test_every_line_of_every_year_is_a_code(history):
     assert history.problems == []
@@ -99,11 +100,13 @@ def test_every_line_of_every_year_is_a_code(history):
     assert len(history.codes) == 98_503
 
 
+@pytest.mark.slow  # reads every order file of FY2020-FY2026 (11 s)
 @needs_data
 def test_release_history_and_effective_date(history):
     assert history.metas == {"release": "FY2026", "history": "FY2020-FY2026", "effective": "2025-10-01"}
 
 
+@pytest.mark.slow  # reads every order file of FY2020-FY2026 (11 s)
 @needs_data
 def test_k21_0_became_a_header_in_fy2021_when_k21_00_and_k21_01_were_added(history):
     # FY2020 line 13344 "K210    1", FY2021 line 13499 "K210    0", K2100/K2101 first in FY2021
@@ -120,6 +123,7 @@ def test_k21_0_became_a_header_in_fy2021_when_k21_00_and_k21_01_were_added(histo
     assert "ICD10CM:K21" not in history.parent  # a 3-character category has no parent
 
 
+@pytest.mark.slow  # reads every order file of FY2020-FY2026 (11 s)
 @needs_data
 def test_code_title_and_origin_come_from_the_latest_year(history):
     code = history.codes["ICD10CM:K21.00"]
@@ -129,6 +133,7 @@ def test_code_title_and_origin_come_from_the_latest_year(history):
                                 "shortTitle": "Gastro-esophageal reflux dis with esophagitis, without bleed"}
 
 
+@pytest.mark.slow  # reads every order file of FY2020-FY2026 (11 s)
 @needs_data
 def test_k22_2_and_i85_00_are_billable_in_every_year(history):
     # K222 and I8500 have flag 1 on one line of each order file (FY2026 lines 14075 and 13184)
@@ -138,6 +143,7 @@ def test_k22_2_and_i85_00_are_billable_in_every_year(history):
     assert history.codes["ICD10CM:I85.00"].label == "Esophageal varices without bleeding"
 
 
+@pytest.mark.slow  # reads every order file of FY2020-FY2026 (11 s)
 @needs_data
 def test_deleted_code_keeps_its_last_year(history):
     # Q5120 is FY2020 line 28197 and in no later file; T404X (a header) went the same year
@@ -151,6 +157,7 @@ def test_deleted_code_keeps_its_last_year(history):
     assert sum(history.per_year["deletedInFY", fy] for fy in FYS) == 317
 
 
+@pytest.mark.slow  # reads every order file of FY2020-FY2026 (11 s)
 @needs_data
 def test_title_change_row(history):
     # F32: FY2021 "Major depressive disorder, single episode", FY2022 line 5639 "Depressive episode"
@@ -165,6 +172,7 @@ def test_title_change_row(history):
     assert history.codes["ICD10CM:F32"].label == "Depressive episode"
 
 
+@pytest.mark.slow  # reads every order file of FY2020-FY2026 (11 s)
 @needs_data
 def test_hierarchy_walks_up_to_the_first_existing_prefix(history):
     chain, code = [], "ICD10CM:T36.0X1A"
@@ -174,6 +182,7 @@ def test_hierarchy_walks_up_to_the_first_existing_prefix(history):
     assert chain == ["ICD10CM:T36.0X1", "ICD10CM:T36.0X", "ICD10CM:T36.0", "ICD10CM:T36"]
 
 
+@pytest.mark.slow  # reads every order file of FY2020-FY2026 (11 s)
 @needs_data
 def test_fy2026_qa0_codes_with_a_letter_in_position_2_are_read(history):
     # FY2026 line 30497 "QA00101 1 SCN2A-related neurodevelopmental disorder"; 20 QA0 lines
@@ -186,6 +195,7 @@ def test_fy2026_qa0_codes_with_a_letter_in_position_2_are_read(history):
 # --- CDC tabular XML: Excludes1 notes ---------------------------------------------------------------
 
 
+@pytest.mark.slow  # reads the whole tabular XML (3 s)
 def test_excludes1_notes_are_counted(notes):
     rows = [r for r in notes if isinstance(r, Row)]
     assert {r.kind for r in rows} == {"Excludes1Note"}
@@ -198,6 +208,7 @@ def test_excludes1_notes_are_counted(notes):
     assert metas == {"release": "April 2026", "effective": "2026-04-01"}
 
 
+@pytest.mark.slow  # reads the whole tabular XML (3 s)
 def test_note_on_a_category_names_its_targets_as_written(notes):
     # XML line 76488, under <diag><name>K20</name>: "erosion of esophagus (K22.1-)"
     row = next(r for r in notes if isinstance(r, Row) and r.origin.line == 76488)
@@ -208,6 +219,7 @@ def test_note_on_a_category_names_its_targets_as_written(notes):
     assert edges == {("ICD10CM:K20", "ICD10CM:K22.1")}
 
 
+@pytest.mark.slow  # reads the whole tabular XML (3 s)
 def test_ranges_and_patterns_stay_as_written(notes):
     by_line = {r.origin.line: r for r in notes if isinstance(r, Row)}
     # line 9818, on category C44: "(C51-C52, C60.-, C63.2)"

@@ -66,6 +66,7 @@ def flat():
     return counts, codes, kept, other
 
 
+@pytest.mark.slow  # reads the whole 2.5M-row flat PTP file (15 s)
 @needs_data
 def test_flat_ptp_counts_every_row_once(flat):
     counts, codes, _, other = flat
@@ -77,6 +78,7 @@ def test_flat_ptp_counts_every_row_once(flat):
     assert metas(other) == {"release": "2024-07-01", "effective": "2024-07-01", "layout": "flat"}
 
 
+@pytest.mark.slow  # reads the whole 2.5M-row flat PTP file (15 s)
 @needs_data
 def test_flat_ptp_edits_between_the_briefing_codes(flat):
     _, _, kept, _ = flat
@@ -95,6 +97,7 @@ def test_flat_ptp_edits_between_the_briefing_codes(flat):
     assert ("CPT:43249", "CPT:74360") not in kept and ("CPT:74360", "CPT:43249") not in kept
 
 
+@pytest.mark.slow  # reads the whole 2.5M-row flat PTP file (15 s)
 @needs_data
 def test_flat_ptp_codes_that_bundle_74360(flat):
     _, _, kept, _ = flat
@@ -103,6 +106,7 @@ def test_flat_ptp_codes_that_bundle_74360(flat):
                        "CPT:74328": "1", "CPT:74329": "1", "CPT:74330": "1"}
 
 
+@pytest.mark.slow  # reads the whole 2.5M-row flat PTP file (15 s)
 @needs_data
 def test_flat_ptp_deleted_edits_have_a_date_and_no_edge(flat):
     _, _, kept, _ = flat

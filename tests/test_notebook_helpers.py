@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import networkx as nx
 import pandas as pd
+import pytest
 
 import kgraph
 from kgraph.notebook_helpers import edges_frame, findings_frame, nodes_frame
@@ -47,6 +48,7 @@ def test_nodes_have_kind_and_label_sorted_by_kind(default_store):
     assert (row.kind, row.label) == ("taxonomy", "Urology Physician")
 
 
+@pytest.mark.slow  # validates the default build (5 s)
 def test_validation_findings_as_a_table(default_store):
     findings = kgraph.validate(default_store)
     table = findings_frame(findings)

@@ -87,6 +87,7 @@ def test_above_the_limit_the_radial_layout_and_code_labels():
     assert len(within["sectors"]) == 6
 
 
+@pytest.mark.slow  # validates the default build (5 s)
 def test_findings_table_lists_the_findings_about_the_picture(seed_graph, default_store):
     findings = kgraph.validate(default_store)
     about = [f for f in findings if f.subject in seed_graph]

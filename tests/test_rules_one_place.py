@@ -21,8 +21,11 @@ syntax tree, the named SPARQL queries as text) and fails on what a copy of a rul
 from __future__ import annotations
 
 import ast
+import functools
+import io
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "kgraph"
@@ -55,7 +58,20 @@ def _modules() -> list[Path]:
 
 
 def _text(node: ast.AST, source: str) -> str:
-    return ast.get_source_segment(source, node) or ""
+    """``ast.get_source_segment`` of the node, given only the lines it spans (it splits the text it is
+    given on every call: over a whole module, for every node, that was most of this scan's time)."""
+    if getattr(node, "end_lineno", None) is None:
+        return ""
+    first, last = node.lineno - 1, node.end_lineno - 1
+    span = SimpleNamespace(lineno=1, end_lineno=last - first + 1, col_offset=node.col_offset,
+                           end_col_offset=node.end_col_offset)
+    return ast.get_source_segment("".join(_lines(source)[first:last + 1]), span) or ""
+
+
+@functools.lru_cache(maxsize=2)
+def _lines(source: str) -> list[str]:
+    """The source's lines with their ends, split where the parser splits them (\\n, \\r\\n, \\r)."""
+    return io.StringIO(source, newline="").readlines()
 
 
 def _const(node: ast.AST) -> set[str]:

@@ -12,7 +12,6 @@ are add-on codes of edit type 1 whose primaries do not include the briefing's co
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 from click.testing import CliRunner
@@ -20,7 +19,7 @@ from click.testing import CliRunner
 import kgraph
 from kgraph.cli import main
 
-from .conftest import DATA, TESTDATA
+from .conftest import TESTDATA, cached_rebuild
 
 
 def by_rule(findings, rule):
@@ -100,18 +99,14 @@ def test_no_shacl_violations_in_the_seed(findings):
 
 
 @pytest.fixture(scope="module")
-def unknown_store(default_store, tmp_path_factory):
-    """The default build plus a briefing naming codes that do not exist (rebuilt from a checkpoint)."""
-    path = tmp_path_factory.mktemp("unknown") / "kg"
-    clone = path.with_name("kg.d") / default_store.build_dir.name
-    clone.mkdir(parents=True)
-    default_store.ox.backup(str(clone / "oxigraph"))
-    shutil.copy(default_store.build_dir / "build.json", clone / "build.json")
-    path.symlink_to(f"kg.d/{clone.name}")
-    return kgraph.build(DATA / "sources.toml", store=path,
-                        briefings=[str(TESTDATA / "briefings" / "cpt-74363-unknown-codes.txt")])
+def unknown_store(default_store):
+    """The default build plus a briefing naming codes that do not exist (``cached_rebuild``: a full rebuild,
+    compacted, as ``kgraph build`` of a new briefing gives)."""
+    unknown = TESTDATA / "briefings" / "cpt-74363-unknown-codes.txt"
+    return cached_rebuild("unknown", default_store, incremental=False, briefings=[str(unknown)])
 
 
+@pytest.mark.slow  # two validations searching the closest codes (11 s)
 def test_unknown_codes_with_closest_candidates(unknown_store):
     found = kgraph.validate(unknown_store, as_of="2026-06-01")
     unknown = by_rule(found, "code.unknown")
@@ -129,6 +124,7 @@ def test_unknown_codes_with_closest_candidates(unknown_store):
     assert unknown["MOD:Z9"].line == 17
 
 
+@pytest.mark.slow  # validates the default build through the CLI (5 s)
 def test_cli_validate_json_and_exit_codes(default_store):
     runner = CliRunner()
     out = runner.invoke(main, ["validate", "--store", str(default_store.path), "--format", "json"])

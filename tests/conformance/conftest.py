@@ -167,13 +167,16 @@ ICD_CODES = ("I10", "K21.0", "K21.9", "K22.2", "C81.0A", "M54.5", "E11.9", "Z00.
 FISCAL_YEARS = range(2020, 2027)
 
 
-def _write_ptp_subset(folder: Path) -> dict[int, int]:
-    """The header and ``PTP_LINES`` of the flat file; raw line -> line in the written file."""
+def _write_ptp_subset(folder: Path) -> None:
+    """The header and ``PTP_LINES`` of the flat file (``_ptp_lines`` says where each went)."""
     lines = _lines(SHARED_DATA / PTP)
-    wanted = sorted(set(PTP_LINES))
-    out = [lines[0]] + [lines[n - 1] for n in wanted]
+    out = [lines[0]] + [lines[n - 1] for n in sorted(set(PTP_LINES))]
     (folder / "ptp_practitioner_2024-07-01_flat.csv").write_text("\n".join(out) + "\n", encoding="utf-8")
-    return {n: i for i, n in enumerate(wanted, start=2)}
+
+
+def _ptp_lines() -> dict[int, int]:
+    """Raw line of the flat file -> its line in the file ``_write_ptp_subset`` writes."""
+    return {n: i for i, n in enumerate(sorted(set(PTP_LINES)), start=2)}
 
 
 def _write_icd(folder: Path) -> None:
@@ -227,25 +230,36 @@ class Stores:
         return self._built[name]
 
     def _real(self) -> Any:
-        folder = self.folder / "real"
-        folder.mkdir()
-        self.ptp_line = _write_ptp_subset(folder)
-        _write_icd(folder)
+        """Kept in .test-cache/ between runs (tests.cache), keyed by the official files it cuts down and
+        this module (which names the rows it keeps)."""
+        from tests.cache import cached_store
+
         lic = "CMS data (conformance test)"
-        return _build(folder, [
-            {"kind": "payers", "path": str(ROOT / "data" / "payers.csv"), "licence": lic, "release": "2026-11"},
-            {"kind": "briefing", "path": str(ROOT / "data" / "briefings" / "cpt-74360.txt"), "licence": lic},
-            {"kind": "icd10cm", "path": str(folder / "icd10cm"), "licence": lic},
-            {"kind": "nucc", "path": str(SHARED_DATA / NUCC), "licence": lic},
-            {"kind": "modifiers", "path": str(SHARED_DATA / MODS), "licence": lic, "release": "2024"},
-            {"kind": "ncci-ptp", "path": str(folder / "ptp_practitioner_2024-07-01_flat.csv"), "licence": lic,
-             "release": "2024-07-01"},
-            {"kind": "ncci-ptp", "path": str(SHARED_DATA / EXCERPT), "licence": lic, "release": "2026-01-01",
-             "scope": "excerpt"},
-            {"kind": "ncci-mue", "path": str(SHARED_DATA / MUE), "licence": lic, "release": "2024-07-01"},
-            {"kind": "ncci-addon", "path": str(SHARED_DATA / ADDON), "licence": lic, "release": "2024-06"},
-            {"kind": "mpfs", "path": str(SHARED_DATA / RVU), "licence": lic, "release": "2025-10"},
-        ])
+
+        def build(path: Path) -> Any:
+            folder = path.parent
+            _write_ptp_subset(folder)
+            _write_icd(folder)
+            return _build(folder, [
+                {"kind": "payers", "path": str(ROOT / "data" / "payers.csv"), "licence": lic, "release": "2026-11"},
+                {"kind": "briefing", "path": str(ROOT / "data" / "briefings" / "cpt-74360.txt"), "licence": lic},
+                {"kind": "icd10cm", "path": str(folder / "icd10cm"), "licence": lic},
+                {"kind": "nucc", "path": str(SHARED_DATA / NUCC), "licence": lic},
+                {"kind": "modifiers", "path": str(SHARED_DATA / MODS), "licence": lic, "release": "2024"},
+                {"kind": "ncci-ptp", "path": str(folder / "ptp_practitioner_2024-07-01_flat.csv"), "licence": lic,
+                 "release": "2024-07-01"},
+                {"kind": "ncci-ptp", "path": str(SHARED_DATA / EXCERPT), "licence": lic, "release": "2026-01-01",
+                 "scope": "excerpt"},
+                {"kind": "ncci-mue", "path": str(SHARED_DATA / MUE), "licence": lic, "release": "2024-07-01"},
+                {"kind": "ncci-addon", "path": str(SHARED_DATA / ADDON), "licence": lic, "release": "2024-06"},
+                {"kind": "mpfs", "path": str(SHARED_DATA / RVU), "licence": lic, "release": "2025-10"},
+            ])
+
+        inputs = [ROOT / "data" / "payers.csv", ROOT / "data" / "briefings" / "cpt-74360.txt", SHARED_DATA / "icd10cm",
+                  *(SHARED_DATA / name for name in (NUCC, MODS, PTP, EXCERPT, MUE, ADDON, RVU)), Path(__file__)]
+        store = cached_store("conformance-real", None, build, inputs)
+        self.ptp_line = _ptp_lines()
+        return store
 
     def _written(self) -> Any:
         from tests.conformance import written

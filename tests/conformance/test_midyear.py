@@ -76,31 +76,43 @@ ADDED = "K2102"  # a code the test adds, as an April 1 update adds codes
 DROPPED = "K2101"  # a code the test leaves out, as an April 1 update deletes codes
 
 
-def _raw_april_lines(stem: str) -> list[str]:
+def _april_file() -> Path:
     spec = importlib.util.find_spec("simple_icd_10_cm")
     assert spec and spec.origin, "simple-icd-10-cm is a dependency of kgraph"
-    text = (Path(spec.origin).parent / "data" / "code-list-April-2026.txt").read_text(encoding="utf-8")
+    return Path(spec.origin).parent / "data" / "code-list-April-2026.txt"
+
+
+def _raw_april_lines(stem: str) -> list[str]:
+    text = _april_file().read_text(encoding="utf-8")
     return [line for line in text.splitlines() if line.split() and line.split()[0].startswith(stem)]
 
 
 @pytest.fixture(scope="module")
-def midyear_store(tmp_path_factory: pytest.TempPathFactory) -> object:
+def midyear_store() -> object:
+    """Kept in .test-cache/ between runs (tests.cache), keyed by the files it cuts down and the modules
+    that say what it keeps."""
+    from tests.cache import cached_store
+    from tests.conformance import conftest
     from tests.conformance.conftest import _build, _write_icd
 
-    folder = tmp_path_factory.mktemp("midyear")
-    _write_icd(folder)  # the FY2020-FY2026 order files cut down to the suite's codes (K21 among them)
-    raw = _raw_april_lines(KEPT_STEM)
-    written = [line for line in raw if line.split()[0] != DROPPED] + [ADDED]
-    tabular = folder / "tabular"
-    tabular.mkdir()
-    (tabular / "code-list-April-2026.txt").write_text("\n".join(written) + "\n", encoding="utf-8")
-    (tabular / "icd10cm-tabular-April-1-2026.xml").write_text(
-        '<?xml version="1.0" encoding="utf-8"?>\n<ICD10CM.tabular><version>2026</version></ICD10CM.tabular>\n',
-        encoding="utf-8")
-    lic = "written by the conformance suite"
-    return _build(folder, [
-        {"kind": "icd10cm", "path": str(folder / "icd10cm"), "licence": lic},
-        {"kind": "icd10cm-tabular", "path": str(tabular / "icd10cm-tabular-April-1-2026.xml"), "licence": lic}])
+    def build(path: Path) -> object:
+        folder = path.parent
+        _write_icd(folder)  # the FY2020-FY2026 order files cut down to the suite's codes (K21 among them)
+        raw = _raw_april_lines(KEPT_STEM)
+        written = [line for line in raw if line.split()[0] != DROPPED] + [ADDED]
+        tabular = folder / "tabular"
+        tabular.mkdir()
+        (tabular / "code-list-April-2026.txt").write_text("\n".join(written) + "\n", encoding="utf-8")
+        (tabular / "icd10cm-tabular-April-1-2026.xml").write_text(
+            '<?xml version="1.0" encoding="utf-8"?>\n<ICD10CM.tabular><version>2026</version></ICD10CM.tabular>\n',
+            encoding="utf-8")
+        lic = "written by the conformance suite"
+        return _build(folder, [
+            {"kind": "icd10cm", "path": str(folder / "icd10cm"), "licence": lic},
+            {"kind": "icd10cm-tabular", "path": str(tabular / "icd10cm-tabular-April-1-2026.xml"), "licence": lic}])
+
+    inputs = [SHARED_DATA / "icd10cm", _april_file(), Path(__file__), Path(conftest.__file__)]
+    return cached_store("conformance-midyear", None, build, inputs)
 
 
 def _dx_rules(store: object, day: str, dx: str) -> list[str]:
