@@ -45,8 +45,11 @@ chromium:
 virtuoso:
 	bash scripts/virtuoso.sh install
 
+# every tier, on one pytest-xdist worker per core; --dist loadfile keeps a module's tests on one
+# worker (its browser, server or Virtuoso fixture starts once); the full build is made once (a lock
+# in .test-cache/), the other worker waits for it
 test: $(VENV)/.installed-dev chromium virtuoso
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 # the fast tier: every test that needs no full build, browser, server or Virtuoso (a quick loop while
 # you work; `make test` runs every tier). The stores it uses are kept in .test-cache/ (`make clean`
