@@ -29,7 +29,6 @@ def _lazy(module: str, function: str = "read") -> Reader:
     return read
 
 
-
 _KIND = registry.SourceKind
 for _kind in (
     _KIND("payers", _lazy("payers"), "no release: the registry as it stands", early=True, own_label="payer registry"),
@@ -65,7 +64,6 @@ for _kind in (
 
 #: kind (as written in a manifest) -> reader (the registry's readers, for callers that only read)
 READERS: dict[str, Reader] = {kind.name: kind.reader for kind in registry.kinds()}
-
 
 
 @functools.cache
