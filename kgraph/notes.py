@@ -29,7 +29,7 @@ import networkx as nx
 
 from kgraph import namespaces as ns
 from kgraph.errors import CurieError, KGraphError
-from kgraph.internal_queries import select, solutions
+from kgraph.internal_queries import solutions
 from kgraph.records import Problem
 from kgraph.sources import notes as reader
 
@@ -182,31 +182,13 @@ def missing(store: Any) -> set[str]:
 def edge_targets(store: Any, G: nx.MultiDiGraph) -> None:
     """Set ``target`` (a CURIE) on each edge of ``G`` that has a statement of its own: the first ``kg:Assertion``
     of a briefing edge, else the first code-set row of an NCCI / add-on edge (``traverse.ROW_FIELDS``)."""
-    from kgraph.traverse import ROW_FIELDS, note_targets_read, rows_of_pairs
+    from kgraph.traverse import note_targets
 
-    edges = {(s, k, o) for s, o, k in G.edges(keys=True)}
-    if not edges:
-        return
-    read = note_targets_read(G)
-    if read is not None:  # the walk that made G read them (what the queries below would answer)
-        assertions, rows = read
-        found = {key: assertions.get(key) or rows[key] for key in edges if key in assertions or key in rows}
-    else:
-        found = {}
-        for r in select(store, "assertions_of_subjects", s=list({s for s, _, _ in edges})):
-            key, a = (str(r["s"]), str(r["p"]), str(r["o"])), str(r["a"])
-            if key in edges and (key not in found or a < found[key]):
-                found[key] = a
-        for relation, (sf, of) in ROW_FIELDS.items():
-            pairs = [(s, o) for s, p, o in edges if p == relation and (s, p, o) not in found]
-            for r in rows_of_pairs(store, pairs, sf, of) if pairs else []:
-                key = (ns.curie(r["s"].value), relation, ns.curie(r["o"].value))
-                row = ns.curie(r["r"].value)
-                if key in edges and (key not in found or row < found[key]):
-                    found[key] = row
+    assertions, rows = note_targets(store, G)
     for s, o, k, attrs in G.edges(keys=True, data=True):
-        if (s, k, o) in found:
-            attrs["target"] = found[(s, k, o)]
+        target = assertions.get((s, k, o)) or rows.get((s, k, o))
+        if target:
+            attrs["target"] = target
 
 
 def _is_curie(value: str) -> bool:

@@ -36,7 +36,7 @@ GAP_RELATIONS = ("kg:hasGap", "kg:context")
 FOCUS_ONLY = ("kg:conflictsWith",)
 #: what a walk read about each edge that can hold a review note, by the graph it made: (the least
 #: ``kg:Assertion`` of each briefing edge, the least code-set row of each NCCI / add-on edge), as
-#: CURIEs; ``kgraph.notes.edge_targets`` picks from them instead of asking the store again
+#: CURIEs (``note_targets``: ``kgraph.notes.edge_targets`` picks from them)
 _READ: weakref.WeakKeyDictionary[nx.MultiDiGraph, tuple[dict[tuple[str, str, str], str], ...]] = \
     weakref.WeakKeyDictionary()
 _ASSERTION = ox.NamedNode(ns.KG + "Assertion")
@@ -177,10 +177,14 @@ def _graph(store: Store, nodes: set[str], edges: set[tuple[str, str, str]], *, p
     return graph
 
 
-def note_targets_read(graph: nx.MultiDiGraph) -> tuple[dict[tuple[str, str, str], str], ...] | None:
-    """(least assertion, least code-set row) of each edge, as the walk that made ``graph`` read them
-    (``neighborhood``, ``path``); None for a graph made otherwise."""
-    return _READ.get(graph)
+def note_targets(store: Store, graph: nx.MultiDiGraph) -> tuple[dict[tuple[str, str, str], str], ...]:
+    """(the least ``kg:Assertion``, the least code-set row) of each edge of ``graph``, as CURIEs: what
+    the walk that made it (``neighborhood``, ``path``) read, else read now for its edges."""
+    found = _READ.get(graph)
+    if found is None:
+        found = ({}, {})
+        _edge_details(store, {(s, k, o) for s, o, k in graph.edges(keys=True)}, read=found)
+    return found
 
 
 def _kind(curie: str) -> str:

@@ -194,7 +194,8 @@ def test_the_export_id_is_the_same_for_the_same_view_of_the_same_build(briefing_
 ])
 def test_note_targets_read_by_the_walk_are_what_the_store_answers(default_store, focus, depth, relations, kind):
     """An export's edge targets come from what the walk read (no second pair of queries); a graph
-    the walk did not make (a copy) asks the store: both give every edge the same target."""
+    the walk did not make (a copy, or one narrowed after the walk) is read for its own edges: both
+    give every edge the same target."""
     from kgraph.notes import edge_targets
 
     G = kgraph.neighborhood(default_store, focus, depth=depth, relations=relations)
