@@ -129,6 +129,28 @@ def test_failed_build_leaves_previous_store_intact(tmp_path):
     assert not list((tmp_path / "kg.d").glob(".tmp-*"))
 
 
+def test_a_failure_while_the_indexes_are_written_leaves_the_previous_store(tmp_path, monkeypatch):
+    """The VoID statistics are counted in a thread beside the claim-check indexes: when writing the
+    indexes fails, the build still unwinds whole (the thread has ended, the store is the one before)."""
+    import importlib
+    import threading
+
+    build_module = importlib.import_module("kgraph.build")  # the module; kgraph.build is the function
+    store = tmp_path / "kg"
+    first = kgraph.build(SMALL, store=store)
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(build_module, "write_indexes", broken)
+    with pytest.raises(OSError, match="disk full"):
+        kgraph.build(SMALL, store=store)
+    assert not [t for t in threading.enumerate() if t.name.startswith("kgraph-void")]
+    assert kgraph.open(store).build_dir == first.build_dir
+    assert not list((tmp_path / "kg.d").glob(".tmp-*"))
+    assert first.info["void"], "the statistics of the first build are there"
+
+
 def test_keep_going_builds_without_the_refused_file(tmp_path):
     built = kgraph.build(SMALL, store=tmp_path / "kg", briefings=[str(BAD / "empty.txt")], keep_going=True)
     assert built.info["refused"] == ["tests/data/bad/empty.txt"]
