@@ -28,6 +28,7 @@ import math
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import networkx as nx
@@ -97,8 +98,7 @@ def label_width(text: str, font: float) -> float:
     lower case and digits 0.64, narrow punctuation 0.34); Liberation Sans and Arial are narrower.
     Characters outside ASCII count as 1 em.
     """
-    get = EM.get
-    return sum(get(ch, 1.0) for ch in text) * font
+    return sum(map(EM.get, text, repeat(1.0, len(text)))) * font
 
 
 def _box(look: Look) -> tuple[float, float, float]:

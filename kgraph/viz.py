@@ -255,8 +255,8 @@ def _network(G: nx.Graph, by_subject: dict[str, list[dict[str, Any]]], positions
             opts["shapeProperties"] = {"borderDashes": [5, 4]}
         if node in positions:
             opts["x"], opts["y"] = positions[node]
-        if _iri(node):
-            opts["iri"] = _iri(node)
+        if node_iri := _iri(node):
+            opts["iri"] = node_iri
         color = {"background": fill, "border": border,
                  "highlight": {"background": fill, "border": "#000000"},
                  "hover": {"background": fill, "border": "#000000"}}
@@ -278,8 +278,9 @@ def _network(G: nx.Graph, by_subject: dict[str, list[dict[str, Any]]], positions
             opts["label"] = f"mod {indicator}"
         if i in curves:
             opts["smooth"] = curves[i]
-        if attrs.get("target") and _iri(attrs["target"]):  # a review note's target (kgraph.notes.edge_targets)
-            opts["target"] = _iri(attrs["target"])
+        # a review note's target (kgraph.notes.edge_targets)
+        if attrs.get("target") and (target := _iri(attrs["target"])):
+            opts["target"] = target
         net.add_edge(str(s), str(o), **opts)
     return net
 
@@ -419,6 +420,8 @@ def _findings_html(G: nx.Graph, by_subject: dict[str, list[dict[str, Any]]], giv
 
 
 def _worst(found: list[dict[str, Any]]) -> str | None:
+    if not found:
+        return None
     for severity in ("error", "warning", "info"):
         if any(f["severity"] == severity for f in found):
             return severity
