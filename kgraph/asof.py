@@ -22,7 +22,7 @@ from kgraph import namespaces as ns
 from kgraph.errors import KGraphError
 from kgraph.rules.icd import before_icd10, fiscal_year, fy_used, icd10_start
 from kgraph.rules.ptp import IN_EFFECT, UNKNOWN, state
-from kgraph.rules.releases import Release, pick, release_start, select
+from kgraph.rules.releases import Release, from_row, pick, select
 from kgraph.rules.rows import PTPRow
 from kgraph.store import Store
 
@@ -70,13 +70,7 @@ def _filter_icd(store: Store, graph: nx.MultiDiGraph, day: date) -> None:
 
 def _releases(store: Store) -> dict[str, Release]:
     """The loaded NCCI PTP sources by graph IRI, as the rules' ``Release`` rows."""
-    out = {}
-    for r in iq.select(store, "ptp_releases"):
-        text = {k: r[k] or "" for k in ("file", "release", "eff", "layout", "scope")}
-        when = _date(text["eff"]) or release_start("ncci-ptp", text["release"])
-        out[r["g"] or ""] = Release((r["s"] or "").partition(":")[2], "ncci-ptp", text["file"],
-                                    text["release"], when, text["layout"], text["scope"] or "complete")
-    return out
+    return {r["g"] or "": from_row("ncci-ptp", r) for r in iq.select(store, "ptp_releases")}
 
 
 def _date(text: str) -> date | None:

@@ -51,9 +51,9 @@ import pyoxigraph as ox
 
 from kgraph import namespaces as ns
 from kgraph.errors import StoreError
-from kgraph.internal_queries import tuples
+from kgraph.internal_queries import required, select, tuples
 from kgraph.rules import icd
-from kgraph.rules.releases import Release, release_start
+from kgraph.rules.releases import Release, from_row
 from kgraph.rules.rows import FEE_FIELDS, AddOnRow, FeeRow, MUERow, PTPRow
 from kgraph.sources import registry
 
@@ -256,12 +256,8 @@ def _date(text: str | None) -> date | None:
 
 
 def _sources(database: ox.Store) -> list[SourceInfo]:
-    out = []
-    for s, kind, file, release, eff, layout, scope in tuples(database, "index_sources"):
-        rel = _text(release)
-        when = _date(_text(eff)) or release_start(kind.value, rel)
-        out.append(SourceInfo(_curie(s).partition(":")[2], kind.value, _text(file), rel, when, _text(layout),
-                              _text(scope) or "complete"))
+    out = [from_row(kind, row) for row in select(database, "index_sources")
+           for kind in required(row, "index_sources", "kind")]
     return sorted(out, key=lambda s: (s.kind, s.effective or date.min, s.id))
 
 

@@ -78,10 +78,30 @@ def named(name: str) -> str:
 
 
 @cache
-def _ncci_counts_text() -> str:
-    """``ncci_conflicts`` (the edits of a code in effect on a date) counted by status, not listed."""
-    inner = re.split(r"\n\s*ORDER BY", named("ncci_conflicts"))[0]
+def _ncci_counts_text(ranked: tuple[str, ...] = ()) -> str:
+    """``ncci_conflicts`` (the edits of a code in effect on a date) counted by status, not listed.
+
+    ``ranked``: the IRIs of the PTP sources to consult, the one that wins first
+    (``kgraph.rules.releases.Selection.order``), when several are loaded: a row counts only if its
+    source is one of them and no source ranked before it lists the same pair, whatever that row's
+    dates (``releases.pick``: a newer release's deleted edit is not brought back by an older one)."""
+    inner = re.split(r"\n\s*ORDER BY", named("ncci_conflicts"))[0].rstrip()
+    if ranked:
+        values = " ".join(f"(<{iri}> {n})" for n, iri in enumerate(ranked))
+        inner = (inner.removesuffix("}") + f"  VALUES (?src ?rank) {{ {values} }}\n"
+                 "  FILTER NOT EXISTS { ?other kg:column1 ?column1 ; kg:column2 ?column2 .\n"
+                 '    BIND(IRI(CONCAT(STR(SOURCE:), STRBEFORE(STRAFTER(STR(?other), "/row/"), "/"))) AS ?before)\n'
+                 f"    VALUES (?before ?earlier) {{ {values} }} FILTER(?earlier < ?rank) }}\n}}")
     return f"SELECT ?status (COUNT(*) AS ?n) WHERE {{ {{ {inner} }} }} GROUP BY ?status"
+
+
+def _ptp_order(run: Runner, day: Date) -> tuple[str, ...]:
+    """The IRIs of the PTP sources consulted on ``day``, the one that wins first; () when one
+    source or none is loaded (its rows are the rows)."""
+    loaded = [releases.from_row("ncci-ptp", r) for r in run(internal("ptp_releases"), {})]
+    if len(loaded) < 2:
+        return ()
+    return tuple(ns.iri(f"SOURCE:{r.id}") for r in releases.select(loaded, day).order())
 
 
 # --- the catalog: code systems and their versions -----------------------------------------------------
@@ -290,7 +310,8 @@ def ncci_counts(run: Runner, catalog: Catalog, curie: str, day: Date) -> dict[st
     ix = catalog.indexes() if catalog.indexes else None
     if ix is None:
         date = ox.Literal(day.isoformat(), datatype=ox.NamedNode(ns.XSD + "date"))
-        for r in run(_ncci_counts_text(), {"code": node(curie), "date": date}):  # "unknown: the file of ..."
+        text = _ncci_counts_text(_ptp_order(run, day))
+        for r in run(text, {"code": node(curie), "date": date}):  # "unknown: the file of ..."
             status = (r["status"] or "").partition(":")[0]
             counts[status] = counts.get(status, 0) + int(r["n"] or 0)
         return counts

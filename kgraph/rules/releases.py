@@ -19,7 +19,7 @@ Does not read files or the store.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, NamedTuple, TypeVar
@@ -236,6 +236,25 @@ def release_start(kind: str, label: str) -> date | None:
     if (m := re.fullmatch(r"([A-Za-z]+)\s+(?:(\d{1,2}),?\s+)?(\d{4})", text)) and m[1].lower() in _MONTHS:
         return date(int(m[3]), _MONTHS.index(m[1].lower()) + 1, int(m[2] or 1))
     return None
+
+
+def from_row(kind: str, row: Mapping[str, str | None]) -> Release:
+    """A loaded source as the store describes it: a row of the ``ptp_releases`` or ``index_sources``
+    internal query (cells ``s``, ``file``, ``release``, ``eff``, ``layout``, ``scope`` as text). Its
+    date is the file's own (``kg:effective``), else the release label read as a date (``release_start``).
+
+    >>> from_row("ncci-ptp", {"s": "SOURCE:ptp1", "file": "f.csv", "release": "2024-07-01", "layout": "flat"}).effective
+    datetime.date(2024, 7, 1)
+    """
+    def cell(name: str) -> str:
+        return row.get(name) or ""
+
+    try:
+        when = date.fromisoformat(cell("eff")[:10]) if cell("eff") else None
+    except ValueError:
+        when = None
+    return Release(cell("s").partition(":")[2], kind, cell("file"), cell("release"),
+                   when or release_start(kind, cell("release")), cell("layout"), cell("scope") or "complete")
 
 
 def may_be_outdated(kind: str, label: str, as_of: date) -> bool:

@@ -38,3 +38,21 @@ def test_ncci_conflicts_answers_as_the_rules(code: str, day: str, stores: Stores
     answered = {(r["column1"], r["column2"], r["line"], "in effect" if r["status"] == "in effect" else "unknown")
                 for r in kgraph.query(store, "ncci_conflicts", code=curie, date=day)}
     assert answered == expected
+
+
+@pytest.mark.parametrize(("code", "day"), [(_code(c), d) for c, d in PROBES], ids=lambda v: str(v))
+def test_fhir_edit_counts_without_indexes_pick_the_release_in_force(code: str, day: str, stores: Stores) -> None:
+    """With two PTP releases loaded (the flat file and the 2026 excerpt), the FHIR ``$lookup`` NCCI
+    counts read from SPARQL (a server without the claim-check indexes) count each pair once, from the
+    release in force, as ``kgraph check`` reads the indexes; they used to count both releases' rows."""
+    from datetime import date
+
+    from kgraph import fhir
+    from kgraph.fhir import facts
+
+    store = stores["real"]
+    run, catalog = fhir._context(store)
+    assert catalog.indexes is not None
+    curie = f"CPT:{code}" if code[0].isdigit() else f"HCPCS:{code}"
+    day_of = date.fromisoformat(day)
+    assert facts.ncci_counts(run, facts.Catalog(), curie, day_of) == facts.ncci_counts(run, catalog, curie, day_of)
