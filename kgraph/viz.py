@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import orjson
 
 from kgraph import layout
 from kgraph.errors import CurieError, KGraphError
@@ -463,9 +464,16 @@ def _esc(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
+#: what ``json.dumps(default=str)`` writes as ``str(value)``, orjson too (it would write dates its own way)
+_AS_STR = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
 def _json_for_script(data: Any) -> str:
     # inside <script type="application/json">: no "</script>" or "<!--" can survive this
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+    try:  # orjson writes what json.dumps(ensure_ascii=False, separators=(",", ":")) does, 5-10x faster
+        text = orjson.dumps(data, default=str, option=_AS_STR).decode("utf-8")
+    except TypeError:  # a key that is not a string, an integer beyond 64 bits: the standard library's spelling
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
     for ch, code in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"), ("\u2028", "\\u2028"),
                      ("\u2029", "\\u2029")):
         text = text.replace(ch, code)
