@@ -354,7 +354,7 @@ def _edge_tip(s: Any, o: Any, relation: str, attrs: Mapping[str, Any]) -> dict[s
     indicator = _modifier_indicator(attrs)
     if indicator is not None:
         lines.append(["modifier indicator", f"{indicator} ({MODIFIER_INDICATORS.get(indicator, 'unknown')})"])
-    for key, value in sorted((attrs.get("qualifiers") or {}).items()):
+    for key, value in sorted((attrs.get("qualifiers") or {}).items(), key=lambda kv: str(kv[0])):  # any key type
         if key != "modifierIndicator":
             lines.append([str(key), str(value)])
     for ev in attrs.get("evidence") or []:

@@ -139,6 +139,17 @@ def test_source_text_is_escaped():
     assert data["nodes"][0]["tip"]["lines"][1] == ["description", SCRIPT_LABEL]  # the text itself survives
 
 
+def test_a_notebook_graph_with_any_qualifier_keys_and_values_exports():
+    """A data scientist's own graph: qualifier keys of mixed types, an integer past 64 bits."""
+    G = nx.MultiDiGraph()
+    G.add_node("CPT:74280", kind="CPT", label="imaging")
+    G.add_node("ICD10CM:R19.7", kind="ICD-10-CM", label="diarrhoea")
+    G.add_edge("ICD10CM:R19.7", "CPT:74280", key="kg:supports", relation="kg:supports",
+               qualifiers={"units": 2**70, 3: "three", "role": "primary"})
+    tip = page_data(viz.to_html(G))["edges"][0]["tip"]["lines"]
+    assert ["units", str(2**70)] in tip and ["3", "three"] in tip and ["role", "primary"] in tip
+
+
 def test_error_too_many_nodes():
     with pytest.raises(ExportError) as err:
         viz.to_html(synthetic(2001))
