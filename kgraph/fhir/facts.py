@@ -81,27 +81,34 @@ def named(name: str) -> str:
 def _ncci_counts_text(ranked: tuple[str, ...] = ()) -> str:
     """``ncci_conflicts`` (the edits of a code in effect on a date) counted by status, not listed.
 
-    ``ranked``: the IRIs of the PTP sources to consult, the one that wins first
+    ``ranked``: the files of the PTP sources to consult, the one that wins first
     (``kgraph.rules.releases.Selection.order``), when several are loaded: a row counts only if its
-    source is one of them and no source ranked before it lists the same pair, whatever that row's
-    dates (``releases.pick``: a newer release's deleted edit is not brought back by an older one)."""
-    inner = re.split(r"\n\s*ORDER BY", named("ncci_conflicts"))[0].rstrip()
-    if ranked:
-        values = " ".join(f"(<{iri}> {n})" for n, iri in enumerate(ranked))
-        inner = (inner.removesuffix("}") + f"  VALUES (?src ?rank) {{ {values} }}\n"
-                 "  FILTER NOT EXISTS { ?other kg:column1 ?column1 ; kg:column2 ?column2 .\n"
-                 '    BIND(IRI(CONCAT(STR(SOURCE:), STRBEFORE(STRAFTER(STR(?other), "/row/"), "/"))) AS ?before)\n'
-                 f"    VALUES (?before ?earlier) {{ {values} }} FILTER(?earlier < ?rank) }}\n}}")
-    return f"SELECT ?status (COUNT(*) AS ?n) WHERE {{ {{ {inner} }} }} GROUP BY ?status"
+    file is one of them and is the first of them that lists the pair, whatever the dates of the
+    pair's rows (``releases.pick``: a newer release's deleted edit is not brought back by an older
+    one). The first file listing each pair is an aggregate, so a hub code's thousands of pairs cost
+    one pass, not one look-up per pair."""
+    inner = re.split(r"\n\s*ORDER BY", named("ncci_conflicts"))[0]
+    if not ranked:
+        return f"SELECT ?status (COUNT(*) AS ?n) WHERE {{ {{ {inner} }} }} GROUP BY ?status"
+    values = " ".join(f"({ox.Literal(file)} {n})" for n, file in enumerate(ranked))
+    first = (
+        "SELECT ?column1 ?column2 (MIN(?listedAt) AS ?rank) WHERE {\n"
+        "    { ?listed kg:column1 ?code . BIND(?code AS ?column1) ?listed kg:column2 ?column2 }\n"
+        "    UNION { ?listed kg:column2 ?code . BIND(?code AS ?column2) ?listed kg:column1 ?column1 }\n"
+        '    BIND(IRI(CONCAT(STR(SOURCE:), STRBEFORE(STRAFTER(STR(?listed), "/row/"), "/"))) AS ?listedIn)\n'
+        f"    ?listedIn kg:file ?listedFile . VALUES (?listedFile ?listedAt) {{ {values} }}\n"
+        "  } GROUP BY ?column1 ?column2")
+    return (f"SELECT ?status (COUNT(*) AS ?n) WHERE {{\n  {{ {inner} }}\n"
+            f"  VALUES (?source ?rank) {{ {values} }}\n  {{ {first} }}\n}} GROUP BY ?status")
 
 
 def _ptp_order(run: Runner, day: Date) -> tuple[str, ...]:
-    """The IRIs of the PTP sources consulted on ``day``, the one that wins first; () when one
+    """The files of the PTP sources consulted on ``day``, the one that wins first; () when one
     source or none is loaded (its rows are the rows)."""
     loaded = [releases.from_row("ncci-ptp", r) for r in run(internal("ptp_releases"), {})]
     if len(loaded) < 2:
         return ()
-    return tuple(ns.iri(f"SOURCE:{r.id}") for r in releases.select(loaded, day).order())
+    return tuple(r.file for r in releases.select(loaded, day).order())
 
 
 # --- the catalog: code systems and their versions -----------------------------------------------------

@@ -40,17 +40,26 @@ def test_ncci_conflicts_answers_as_the_rules(code: str, day: str, stores: Stores
     assert answered == expected
 
 
-@pytest.mark.parametrize(("code", "day"), [(_code(c), d) for c, d in PROBES], ids=lambda v: str(v))
-def test_fhir_edit_counts_without_indexes_pick_the_release_in_force(code: str, day: str, stores: Stores) -> None:
-    """With two PTP releases loaded (the flat file and the 2026 excerpt), the FHIR ``$lookup`` NCCI
-    counts read from SPARQL (a server without the claim-check indexes) count each pair once, from the
-    release in force, as ``kgraph check`` reads the indexes; they used to count both releases' rows."""
+#: (store, code, date) of every PTP case with several PTP releases loaded: the real store's flat file
+#: and 2026 excerpt, the written store's two complete official releases and excerpt (both codes of a pair)
+RELEASE_PROBES = sorted({("real", _code(c), d) for c, d in PROBES}
+                        | {("written", _code(code), c.date) for c in CASES if c.store == "written"
+                           and c.id.startswith("releases-")
+                           for code in (ln if isinstance(ln, str) else ln["code"] for ln in c.lines)})
+
+
+@pytest.mark.parametrize(("store_name", "code", "day"), RELEASE_PROBES, ids=lambda v: str(v))
+def test_fhir_edit_counts_without_indexes_pick_the_release_in_force(store_name: str, code: str, day: str,
+                                                                     stores: Stores) -> None:
+    """With several PTP releases loaded, the FHIR ``$lookup`` NCCI counts read from SPARQL (a server
+    without the claim-check indexes) count each pair once, from the release in force, as ``kgraph
+    check`` reads the indexes; they used to count every release's row of a pair."""
     from datetime import date
 
     from kgraph import fhir
     from kgraph.fhir import facts
 
-    store = stores["real"]
+    store = stores[store_name]
     run, catalog = fhir._context(store)
     assert catalog.indexes is not None
     curie = f"CPT:{code}" if code[0].isdigit() else f"HCPCS:{code}"
