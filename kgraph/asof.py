@@ -22,7 +22,7 @@ from kgraph import namespaces as ns
 from kgraph.errors import KGraphError
 from kgraph.rules.icd import before_icd10, fiscal_year, fy_used, icd10_start
 from kgraph.rules.ptp import IN_EFFECT, UNKNOWN, state
-from kgraph.rules.releases import Release, from_row, pick, select
+from kgraph.rules.releases import Release, from_row, iso_date, pick, select
 from kgraph.rules.rows import PTPRow
 from kgraph.store import Store
 
@@ -73,21 +73,14 @@ def _releases(store: Store) -> dict[str, Release]:
     return {r["g"] or "": from_row("ncci-ptp", r) for r in iq.select(store, "ptp_releases")}
 
 
-def _date(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text[:10]) if text else None
-    except ValueError:
-        return None
-
-
 def _rows(store: Store, pairs: list[tuple[str, str]], sources: dict[str, Release]) -> list[PTPRow]:
     out = []
     for r in iq.select(store, "ptp_rows_of_pairs", **{"a,b": pairs}):
         source = sources.get(r["g"] or "")
         if source is None:
             continue
-        out.append(PTPRow(r["a"] or "", r["b"] or "", r["mi"] or "", _date(r["eff"]) if r["eff"] else None,
-                          _date(r["del"]) if r["del"] else None, "", source, 0))
+        out.append(PTPRow(r["a"] or "", r["b"] or "", r["mi"] or "", iso_date(r["eff"]),
+                          iso_date(r["del"]), "", source, 0))
     return out
 
 

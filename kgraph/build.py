@@ -417,7 +417,7 @@ def _write(job: _Job) -> Store:
     except BaseException:
         if job.void is not None:  # let the counting thread stop reading before its files go
             job.void.cancel()
-            wait_quietly(job.void)
+            _wait_quietly(job.void)
         shutil.rmtree(job.tmp, ignore_errors=True)
         raise
     builds.prune(job.path)
@@ -586,7 +586,7 @@ def _void_later(database: ox.Store, reuse: _Reuse) -> Future[dict[str, dict[str,
         pool.shutdown(wait=False)  # the thread ends with its one task
 
 
-def wait_quietly(future: Future[Any]) -> None:
+def _wait_quietly(future: Future[Any]) -> None:
     """Wait for ``future`` to end, whatever it ends with (a build that failed is unwinding)."""
     with contextlib.suppress(BaseException):  # cancelled, or interrupted again: nothing left to wait for
         future.exception()

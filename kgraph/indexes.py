@@ -53,7 +53,7 @@ from kgraph import namespaces as ns
 from kgraph.errors import StoreError
 from kgraph.internal_queries import required, select, tuples
 from kgraph.rules import icd
-from kgraph.rules.releases import Release, from_row
+from kgraph.rules.releases import Release, from_row, iso_date
 from kgraph.rules.rows import FEE_FIELDS, AddOnRow, FeeRow, MUERow, PTPRow
 from kgraph.sources import registry
 
@@ -246,15 +246,6 @@ def _text(term: Any) -> str:
     return "" if term is None else term.value
 
 
-def _date(text: str | None) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        return None
-
-
 def _sources(database: ox.Store) -> list[SourceInfo]:
     out = [from_row(kind, row) for row in select(database, "index_sources")
            for kind in required(row, "index_sources", "kind")]
@@ -289,7 +280,7 @@ def _rows(database: ox.Store, kind: str, graph: str | None = None) -> dict[str, 
         elif v.datatype.value == ns.XSD + "integer":
             value = int(v.value)
         elif v.datatype.value == ns.XSD + "date":
-            value = _date(v.value)
+            value = iso_date(v.value)
         else:
             value = v.value
         rows[r.value][name] = value
@@ -519,7 +510,7 @@ def _terminations(database: ox.Store, src_index: dict[str, int]) -> dict[str, tu
     """Procedure code -> (HCPCS termination date, source index) of each loaded HCPCS file that ends it."""
     found: dict[str, set[tuple[date, int]]] = defaultdict(set)
     for src, c, d in tuples(database, "hcpcs_terminations"):
-        code, day = _curie(c), _date(d.value)
+        code, day = _curie(c), iso_date(d.value)
         if code.startswith(("CPT:", "HCPCS:")) and day is not None:
             found[code].add((day, src_index.get(_curie(src).partition(":")[2], 0)))
     return {c: tuple(sorted(v)) for c, v in found.items()}

@@ -90,16 +90,11 @@ def _ncci_counts_text(ranked: tuple[str, ...] = ()) -> str:
     inner = re.split(r"\n\s*ORDER BY", named("ncci_conflicts"))[0]
     if not ranked:
         return f"SELECT ?status (COUNT(*) AS ?n) WHERE {{ {{ {inner} }} }} GROUP BY ?status"
-    values = " ".join(f"({ox.Literal(file)} {n})" for n, file in enumerate(ranked))
-    first = (
-        "SELECT ?column1 ?column2 (MIN(?listedAt) AS ?rank) WHERE {\n"
-        "    { ?listed kg:column1 ?code . BIND(?code AS ?column1) ?listed kg:column2 ?column2 }\n"
-        "    UNION { ?listed kg:column2 ?code . BIND(?code AS ?column2) ?listed kg:column1 ?column1 }\n"
-        '    BIND(IRI(CONCAT(STR(SOURCE:), STRBEFORE(STRAFTER(STR(?listed), "/row/"), "/"))) AS ?listedIn)\n'
-        f"    ?listedIn kg:file ?listedFile . VALUES (?listedFile ?listedAt) {{ {values} }}\n"
-        "  } GROUP BY ?column1 ?column2")
-    return (f"SELECT ?status (COUNT(*) AS ?n) WHERE {{\n  {{ {inner} }}\n"
-            f"  VALUES (?source ?rank) {{ {values} }}\n  {{ {first} }}\n}} GROUP BY ?status")
+    files = [(ox.Literal(file), ox.Literal(str(n), datatype=ox.NamedNode(ns.XSD + "integer")))
+             for n, file in enumerate(ranked)]
+    first = prepare("ptp_first_listing", {"listedFile,listedAt": files})
+    return prepare(f"SELECT ?status (COUNT(*) AS ?n) WHERE {{\n  {{ {inner} }}\n  VALUES (?source ?rank) {{ }}\n"
+                   f"  {{ {first} }}\n}} GROUP BY ?status", {"source,rank": files})
 
 
 def _ptp_order(run: Runner, day: Date) -> tuple[str, ...]:

@@ -238,6 +238,17 @@ def release_start(kind: str, label: str) -> date | None:
     return None
 
 
+def iso_date(text: str | None) -> date | None:
+    """The date a store's date cell holds (``2024-07-01``, or a dateTime's first ten characters);
+    None for an empty or unreadable cell."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
 def from_row(kind: str, row: Mapping[str, str | None]) -> Release:
     """A loaded source as the store describes it: a row of the ``ptp_releases`` or ``index_sources``
     internal query (cells ``s``, ``file``, ``release``, ``eff``, ``layout``, ``scope`` as text). Its
@@ -249,12 +260,9 @@ def from_row(kind: str, row: Mapping[str, str | None]) -> Release:
     def cell(name: str) -> str:
         return row.get(name) or ""
 
-    try:
-        when = date.fromisoformat(cell("eff")[:10]) if cell("eff") else None
-    except ValueError:
-        when = None
     return Release(cell("s").partition(":")[2], kind, cell("file"), cell("release"),
-                   when or release_start(kind, cell("release")), cell("layout"), cell("scope") or "complete")
+                   iso_date(cell("eff")) or release_start(kind, cell("release")), cell("layout"),
+                   cell("scope") or "complete")
 
 
 def may_be_outdated(kind: str, label: str, as_of: date) -> bool:
